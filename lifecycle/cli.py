@@ -1,0 +1,122 @@
+"""The ``lifecycle`` command line: generate raw data, import a transaction export, run dbt."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from lifecycle import paths
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from lifecycle.generate import generate
+
+    manifest = generate(scale=args.scale, seed=args.seed, out=Path(args.out), progress=not args.quiet)
+    totals = {name: t["rows"] for name, t in manifest["tables"].items()}
+    print(json.dumps({"scale": args.scale, "seed": args.seed, "out": str(args.out), "rows": totals}, indent=2))
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from lifecycle.importer import ImportError_, import_transactions
+
+    try:
+        summary = import_transactions(
+            Path(args.file),
+            out=Path(args.out),
+            customer_col=args.customer_col,
+            date_col=args.date_col,
+            amount_col=args.amount_col,
+            order_id_col=args.order_id_col,
+            date_format=args.date_format,
+            currency=args.currency,
+            delimiter=args.delimiter,
+            no_header=args.no_header,
+        )
+    except ImportError_ as exc:
+        print(f"lifecycle import-transactions: error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(summary, indent=2, default=str))
+    return 0
+
+
+def dbt_env() -> dict[str, str]:
+    """The environment dbt runs with: profile dir, warehouse path and raw dir resolved."""
+    env = dict(os.environ)
+    env.setdefault("DBT_PROFILES_DIR", str(paths.PROJECT_ROOT / "profiles"))
+    env["LIFECYCLE_DB"] = str(paths.warehouse_path())
+    env["LIFECYCLE_RAW_DIR"] = str(paths.raw_dir())
+    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
+    env.setdefault("DO_NOT_TRACK", "1")
+    paths.warehouse_path().parent.mkdir(parents=True, exist_ok=True)
+    return env
+
+
+def run_dbt(dbt_args: list[str]) -> int:
+    """Run dbt in the project directory with the project's profile; return its exit code."""
+    exe = Path(sys.executable).with_name("dbt")
+    cmd = [str(exe) if exe.exists() else "dbt", *dbt_args]
+    return subprocess.call(cmd, cwd=paths.PROJECT_ROOT, env=dbt_env())
+
+
+def _cmd_dbt(args: argparse.Namespace) -> int:
+    return run_dbt(args.dbt_args)
+
+
+def _cmd_check_raw(args: argparse.Namespace) -> int:
+    from lifecycle.rawcheck import RawDataError, check_raw_dir
+
+    try:
+        report = check_raw_dir(Path(args.raw_dir) if args.raw_dir else paths.raw_dir())
+    except RawDataError as exc:
+        print(f"lifecycle check-raw: error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lifecycle", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    g = sub.add_parser("generate", help="write a realistic raw retail data set as Parquet")
+    g.add_argument("--scale", choices=["demo", "s", "m", "l"], default="demo")
+    g.add_argument("--seed", type=int, default=42)
+    g.add_argument("--out", default=str(paths.raw_dir()))
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g.set_defaults(func=_cmd_generate)
+
+    i = sub.add_parser("import-transactions", help="turn a plain transaction CSV into the raw tables")
+    i.add_argument("file")
+    i.add_argument("--customer-col", required=True)
+    i.add_argument("--date-col", required=True)
+    i.add_argument("--amount-col", required=True)
+    i.add_argument("--order-id-col")
+    i.add_argument("--date-format", help="strptime format of the date column, e.g. %%Y%%m%%d")
+    i.add_argument("--currency", default="USD", help="currency of the amounts (default USD)")
+    i.add_argument("--delimiter", default=",", help="field separator; 'whitespace' for runs of blanks")
+    i.add_argument("--no-header", action="store_true", help="the file has no header: name columns col1..colN")
+    i.add_argument("--out", default=str(paths.raw_dir()))
+    i.set_defaults(func=_cmd_import)
+
+    c = sub.add_parser("check-raw", help="check raw files against the landing contract before a build")
+    c.add_argument("--raw-dir")
+    c.set_defaults(func=_cmd_check_raw)
+
+    d = sub.add_parser("dbt", help="run dbt with the project's profile, e.g. lifecycle dbt build")
+    d.add_argument("dbt_args", nargs=argparse.REMAINDER)
+    d.set_defaults(func=_cmd_dbt)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

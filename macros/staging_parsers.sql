@@ -1,0 +1,79 @@
+{#- Parsers and checks shared by the staging models. Each returns a SQL expression. -#}
+
+{#- A raw timestamp string to a UTC timestamp: ISO 8601 with or without an offset ('Z', '+01:00').
+    Strings without an offset are taken as UTC (the profile pins the session time zone to UTC).
+    Returns null when the string cannot be parsed; pair it with is_unparseable_timestamp. -#}
+{% macro parse_timestamp_utc(column) -%}
+    {{ return(adapter.dispatch('parse_timestamp_utc')(column)) }}
+{%- endmacro %}
+
+{% macro default__parse_timestamp_utc(column) -%}
+    cast(nullif(trim({{ column }}), '') as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+{% macro duckdb__parse_timestamp_utc(column) -%}
+    timezone('UTC', try_cast(nullif(trim({{ column }}), '') as timestamptz))
+{%- endmacro %}
+
+{#- True when a timestamp string is present but does not parse. -#}
+{% macro is_unparseable_timestamp(column) -%}
+    ({{ column }} is not null and {{ parse_timestamp_utc(column) }} is null)
+{%- endmacro %}
+
+{#- A raw money string ('1,234.50', '$12.00', 'USD 45.10', '£ 7.99') to decimal(18, 2).
+    Currency symbols, codes, spaces and thousands separators are stripped; '.' is the decimal
+    separator. Empty or null means no amount (0 where the caller coalesces). Null if not a number. -#}
+{% macro parse_money(column) -%}
+    try_cast(
+        nullif(regexp_replace(trim({{ column }}), '[^0-9.\-]', '', 'g'), '') as decimal(18, 2)
+    )
+{%- endmacro %}
+
+{#- True when a money string is present and non-empty but is not a number. -#}
+{% macro is_invalid_money(column) -%}
+    (nullif(trim({{ column }}), '') is not null and {{ parse_money(column) }} is null)
+{%- endmacro %}
+
+{#- Emails are matched case- and whitespace-insensitively. -#}
+{% macro normalise_email(column) -%}
+    nullif(lower(trim({{ column }})), '')
+{%- endmacro %}
+
+{#- A business key: trimmed, empty means missing. -#}
+{% macro clean_key(column) -%}
+    nullif(trim({{ column }}), '')
+{%- endmacro %}
+
+{#- Keep the latest load of each key; rows with a missing key are all kept (and quarantined). -#}
+{% macro latest_load_per_key(key_columns, tie_breaker) -%}
+    qualify
+        {% for key in key_columns %}{{ key }} is null or {% endfor %}
+        row_number() over (
+            partition by {{ key_columns | join(', ') }}
+            order by _loaded_at desc, {{ tie_breaker }}
+        ) = 1
+{%- endmacro %}
+
+{#- Order statuses from any source system to completed / cancelled / returned. Anything else is
+    kept lower-cased so the accepted_values test names it. -#}
+{% macro normalise_order_status(column) -%}
+    case
+        when lower(trim({{ column }})) in ('completed', 'complete', 'shipped', 'delivered', 'paid')
+            then 'completed'
+        when lower(trim({{ column }})) in ('cancelled', 'canceled', 'voided', 'void')
+            then 'cancelled'
+        when lower(trim({{ column }})) in ('returned', 'refunded')
+            then 'returned'
+        else lower(trim({{ column }}))
+    end
+{%- endmacro %}
+
+{#- The row-level checks every event table shares: a key, a parseable timestamp, not after its load. -#}
+{% macro event_quarantine_reason(key_column, raw_timestamp_column, timestamp_column) -%}
+    case
+        when {{ key_column }} is null then 'missing_key'
+        when {{ raw_timestamp_column }} is null or {{ is_unparseable_timestamp(raw_timestamp_column) }}
+            then 'unparseable_timestamp'
+        when {{ timestamp_column }} > _loaded_at then 'future_timestamp'
+    end
+{%- endmacro %}

@@ -1,0 +1,82 @@
+with
+
+source as (
+
+    select * from {{ source('crm', 'crm_customers') }}
+
+),
+
+renamed as (
+
+    select
+        {{ clean_key('customer_id') }} as customer_id,
+        {{ normalise_email('email') }} as email_normalised,
+        nullif(trim(first_name), '') as first_name,
+        nullif(trim(last_name), '') as last_name,
+        {{ clean_key('loyalty_card_number') }} as loyalty_card_number,
+        birth_year,
+        case upper(trim(gender))
+            when 'F' then 'female'
+            when 'FEMALE' then 'female'
+            when 'M' then 'male'
+            when 'MALE' then 'male'
+            when 'X' then 'other'
+            else 'unknown'
+        end as gender,
+        upper(trim(country_code)) as country_code,
+        nullif(trim(region), '') as region,
+        nullif(trim(city), '') as city,
+        {{ parse_timestamp_utc('signup_at') }} as signed_up_at,
+        coalesce(nullif(lower(trim(acquisition_channel)), ''), 'unknown') as acquisition_channel,
+        coalesce(marketing_consent, false) as has_marketing_consent,
+        updated_at as updated_at_raw,
+        {{ parse_timestamp_utc('updated_at') }} as updated_at,
+        signup_at as signup_at_raw,
+        _loaded_at
+    from source
+
+),
+
+deduplicated as (
+
+    select * from renamed
+    {{ latest_load_per_key(['customer_id', 'updated_at_raw'], 'email_normalised') }}
+
+),
+
+final as (
+
+    select
+        customer_id,
+        updated_at,
+        email_normalised,
+        first_name,
+        last_name,
+        loyalty_card_number,
+        case when birth_year between 1900 and 2025 then birth_year end as birth_year,
+        gender,
+        country_code,
+        region,
+        city,
+        signed_up_at,
+        acquisition_channel,
+        has_marketing_consent,
+        (
+            {% for pattern in var('test_account_email_patterns') -%}
+                email_normalised like '{{ pattern }}' or
+            {% endfor -%}
+            lower(coalesce(first_name, '')) = 'test'
+        ) as is_test_account,
+        case
+            when customer_id is null or updated_at_raw is null then 'missing_key'
+            when {{ is_unparseable_timestamp('updated_at_raw') }}
+                or {{ is_unparseable_timestamp('signup_at_raw') }}
+                then 'unparseable_timestamp'
+            when updated_at > _loaded_at then 'future_timestamp'
+        end as quarantine_reason,
+        _loaded_at
+    from deduplicated
+
+)
+
+select * from final

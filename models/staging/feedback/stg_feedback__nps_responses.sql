@@ -1,0 +1,51 @@
+with
+
+source as (
+
+    select * from {{ source('feedback', 'nps_responses') }}
+
+),
+
+renamed as (
+
+    select
+        {{ clean_key('response_id') }} as nps_response_id,
+        {{ normalise_email('email') }} as email_normalised,
+        score as nps_score,
+        responded_at as responded_at_raw,
+        {{ parse_timestamp_utc('responded_at') }} as responded_at,
+        _loaded_at
+    from source
+
+),
+
+deduplicated as (
+
+    select * from renamed
+    {{ latest_load_per_key(['nps_response_id'], 'responded_at_raw') }}
+
+),
+
+final as (
+
+    select
+        nps_response_id,
+        email_normalised,
+        nps_score,
+        case
+            when nps_score >= {{ var('promoter_min_score') }} then 'promoter'
+            when nps_score >= 7 then 'passive'
+            else 'detractor'
+        end as nps_category,
+        responded_at,
+        case
+            when nps_response_id is not null and (nps_score is null or nps_score not between 0 and 10)
+                then 'invalid_score'
+            else {{ event_quarantine_reason('nps_response_id', 'responded_at_raw', 'responded_at') }}
+        end as quarantine_reason,
+        _loaded_at
+    from deduplicated
+
+)
+
+select * from final

@@ -1,0 +1,42 @@
+with
+
+source as (
+
+    select * from {{ source('pos', 'store_visits') }}
+
+),
+
+renamed as (
+
+    select
+        {{ clean_key('visit_id') }} as store_visit_id,
+        {{ clean_key('loyalty_card_number') }} as loyalty_card_number,
+        {{ clean_key('store_id') }} as store_id,
+        visited_at as visited_at_raw,
+        {{ parse_timestamp_utc('visited_at') }} as visited_at,
+        _loaded_at
+    from source
+
+),
+
+deduplicated as (
+
+    select * from renamed
+    {{ latest_load_per_key(['store_visit_id'], 'visited_at_raw') }}
+
+),
+
+final as (
+
+    select
+        store_visit_id,
+        loyalty_card_number,
+        store_id,
+        visited_at,
+        {{ event_quarantine_reason('store_visit_id', 'visited_at_raw', 'visited_at') }} as quarantine_reason,
+        _loaded_at
+    from deduplicated
+
+)
+
+select * from final

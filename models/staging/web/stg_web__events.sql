@@ -1,0 +1,48 @@
+with
+
+source as (
+
+    select * from {{ source('web', 'web_events') }}
+
+),
+
+renamed as (
+
+    select
+        {{ clean_key('event_id') }} as web_event_id,
+        {{ clean_key('anonymous_id') }} as anonymous_id,
+        {{ clean_key('customer_id') }} as customer_id,
+        case when lower(platform) like '%app%' then 'app' else 'web' end as platform,
+        lower(trim(event_type)) as event_type,
+        nullif(trim(sku), '') as sku,
+        occurred_at as occurred_at_raw,
+        {{ parse_timestamp_utc('occurred_at') }} as occurred_at,
+        _loaded_at
+    from source
+
+),
+
+deduplicated as (
+
+    select * from renamed
+    {{ latest_load_per_key(['web_event_id'], 'occurred_at_raw') }}
+
+),
+
+final as (
+
+    select
+        web_event_id,
+        anonymous_id,
+        customer_id,
+        platform,
+        event_type,
+        sku,
+        occurred_at,
+        {{ event_quarantine_reason('web_event_id', 'occurred_at_raw', 'occurred_at') }} as quarantine_reason,
+        _loaded_at
+    from deduplicated
+
+)
+
+select * from final
