@@ -39,6 +39,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from lifecycle import schema
@@ -47,7 +48,7 @@ PART_FILE = "part-00000.parquet"
 EMAIL_DOMAIN = "import.invalid"
 _MAX_EXAMPLES = 5
 _DELIMITERS = {"whitespace": r"\s+", "tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";"}
-_CURRENCY_SYMBOLS = r"[\s$€£¥'\u00a0\u202f]|US\$|USD|EUR|GBP|CAD|AUD"
+_CURRENCY_SYMBOLS = "[\\s$€£¥'\u00a0\u202f]|US\\$|USD|EUR|GBP|CAD|AUD"  # RE2 syntax, literal NBSPs
 _EMAIL_LOCAL_OK = re.compile(r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*")
 
 
@@ -96,6 +97,7 @@ def _read(file: Path, delimiter: str, no_header: bool) -> pd.DataFrame:
             last_exc = exc
     else:
         raise ImportError_(f"{file}: cannot decode the file: {last_exc}")
+    df = df.fillna("")  # short rows: missing trailing fields
     if no_header:
         df.columns = [f"col{i}" for i in range(1, len(df.columns) + 1)]
     else:
@@ -150,45 +152,54 @@ def _parse_dates(
     return parsed.dt.tz_localize(None)
 
 
-def _normalise_amounts(raw: pd.Series) -> pd.Series:
-    """Strip currency symbols and thousands separators; return plain '[-]digits[.digits]' text."""
-    s = raw.str.strip()
-    paren = s.str.fullmatch(r"\(.*\)")  # accounting negatives: (12.50)
-    s = s.where(~paren, "-" + s.str.slice(1, -1))
-    s = s.str.replace(_CURRENCY_SYMBOLS, "", regex=True)
-    has_comma = s.str.contains(",", regex=False)
-    has_dot = s.str.contains(".", regex=False)
-    both = has_comma & has_dot
-    comma_decimal = both & (s.str.rfind(",") > s.str.rfind("."))  # 1.200,50
-    s = s.where(~comma_decimal, s.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
-    s = s.where(~(both & ~comma_decimal), s.str.replace(",", "", regex=False))  # 1,200.50
-    only_comma = has_comma & ~has_dot
-    thousands = only_comma & s.str.fullmatch(r"[+-]?\d{1,3}(?:,\d{3})+")  # 1,200
-    s = s.where(~thousands, s.str.replace(",", "", regex=False))
-    single_comma = only_comma & ~thousands & (s.str.count(",") == 1)  # 12,5
-    s = s.where(~single_comma, s.str.replace(",", ".", regex=False))
-    dotted_thousands = has_dot & ~has_comma & s.str.fullmatch(r"[+-]?\d{1,3}(?:\.\d{3}){2,}")  # 1.200.000
-    return s.where(~dotted_thousands, s.str.replace(".", "", regex=False))
+def _normalise_amounts(raw: pa.Array) -> pa.Array:
+    """Strip currency symbols and thousands separators; return plain '[-]digits[.digits]' text.
+
+    '1,200.50' and '1.200,50' are both 1200.50 (the later separator is the decimal one),
+    '1,200' is 1200 (comma followed by groups of three digits), '12,5' is 12.5 (a lone
+    decimal comma), '1.200.000' is 1200000 and '(4.25)' is -4.25 (accounting negative).
+    """
+    s = pc.utf8_trim_whitespace(raw)
+    s = pc.replace_substring_regex(s, r"^\((.*)\)$", r"-\1")
+    s = pc.replace_substring_regex(s, _CURRENCY_SYMBOLS, "")
+    comma_decimal = pc.match_substring_regex(s, r"\.[^.]*,")  # a comma after the last dot: 1.200,50
+    s = pc.if_else(comma_decimal, pc.replace_substring(pc.replace_substring(s, ".", ""), ",", "."), s)
+    both = pc.and_(pc.match_substring(s, ","), pc.match_substring(s, "."))  # 1,200.50
+    s = pc.if_else(both, pc.replace_substring(s, ",", ""), s)
+    thousands = pc.match_substring_regex(s, r"^[+-]?\d{1,3}(?:,\d{3})+$")  # 1,200
+    s = pc.if_else(thousands, pc.replace_substring(s, ",", ""), s)
+    s = pc.replace_substring_regex(s, r"^([^,.]*),([^,.]*)$", r"\1.\2")  # 12,5
+    dotted = pc.match_substring_regex(s, r"^[+-]?\d{1,3}(?:\.\d{3}){2,}$")  # 1.200.000
+    return pc.if_else(dotted, pc.replace_substring(s, ".", ""), s)
 
 
 def _parse_amounts(file: Path, df: pd.DataFrame, col: str, no_header: bool) -> pd.DataFrame:
     """Return columns: price (absolute value, text with 2+ decimals), negative (bool), value (float)."""
-    clean = _normalise_amounts(df[col])
-    parts = clean.str.extract(r"^([+-]?)(\d*)(?:\.(\d*))?$")
-    bad = parts[1].isna() | ((parts[1].fillna("") == "") & (parts[2].fillna("") == ""))
+    clean = _normalise_amounts(pa.array(df[col], type=pa.large_string()))
+    parts = pc.extract_regex(clean, r"^(?P<sign>[+-]?)(?P<int>\d*)(?:\.(?P<frac>\d*))?$")
+    sign, digits, frac = (pc.struct_field(parts, [i]) for i in range(3))
+    bad = pc.or_(pc.is_null(parts), pc.and_(pc.equal(digits, ""), pc.equal(frac, "")))
+    bad = pc.fill_null(bad, True).to_numpy(zero_copy_only=False)
     if bad.any():
         raise ImportError_(
             f"{file}: column '{col}': {int(bad.sum())} of {len(df)} values are not numbers; "
-            f"first: {_examples(file, df, bad, col, no_header)}"
+            f"first: {_examples(file, df, pd.Series(bad, index=df.index), col, no_header)}"
         )
-    sign, digits, frac = parts[0], parts[1], parts[2].fillna("")
-    digits = digits.str.lstrip("0").replace("", "0")
-    frac = frac.str.pad(2, side="right", fillchar="0")
-    price = digits + "." + frac
-    is_zero = (digits == "0") & (frac.str.strip("0") == "")
-    negative = (sign == "-") & ~is_zero
-    value = pd.to_numeric(price).astype("float64").where(~negative, -pd.to_numeric(price).astype("float64"))
-    return pd.DataFrame({"price": price, "negative": negative, "value": value})
+    digits = pc.utf8_ltrim(digits, characters="0")
+    digits = pc.if_else(pc.equal(digits, ""), "0", digits)
+    frac = pc.utf8_rpad(frac, width=2, padding="0")
+    price = pc.binary_join_element_wise(digits, frac, pa.scalar(".", pa.large_string()))
+    magnitude = pc.cast(price, pa.float64())
+    negative = pc.and_(pc.equal(sign, "-"), pc.not_equal(magnitude, 0.0))
+    value = pc.if_else(negative, pc.negate(magnitude), magnitude)
+    return pd.DataFrame(
+        {
+            "price": pd.Series(price.to_numpy(zero_copy_only=False), index=df.index, dtype="str"),
+            "negative": negative.to_numpy(zero_copy_only=False),
+            "value": value.to_numpy(zero_copy_only=False),
+        },
+        index=df.index,
+    )
 
 
 def _non_empty(file: Path, df: pd.DataFrame, col: str, what: str, no_header: bool) -> pd.Series:
@@ -217,8 +228,9 @@ def _placeholder_email(customer_id: str) -> str:
 TS_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
-def _ts_text(ts: pd.Series) -> pd.Series:
-    return ts.dt.strftime(TS_FORMAT)
+def _ts_text(ts: pd.Series) -> pa.Array:
+    seconds = pa.array(ts).cast(pa.timestamp("s"), safe=False)  # drop fractions of a second
+    return pc.strftime(seconds, format=TS_FORMAT)
 
 
 def _fmt(value: dt.datetime) -> str:
@@ -228,16 +240,13 @@ def _fmt(value: dt.datetime) -> str:
 def _arrow(rt: schema.RawTable, columns: dict[str, Any], n: int, loaded_at: dt.datetime) -> pa.Table:
     arrays = []
     for name, typ in rt.columns:
-        if name == "_loaded_at":
-            arrays.append(pa.array([loaded_at] * n, type=typ))
-        elif name in columns:
-            value = columns[name]
-            if isinstance(value, pd.Series):
-                arrays.append(pa.array(value.to_numpy(dtype=object), type=typ))
-            else:
-                arrays.append(pa.array([value] * n, type=typ))
+        value = loaded_at if name == "_loaded_at" else columns.get(name)
+        if isinstance(value, pd.Series):
+            arrays.append(pa.array(value, type=typ, from_pandas=True))
+        elif isinstance(value, pa.Array | pa.ChunkedArray):
+            arrays.append(value.cast(typ))
         else:
-            arrays.append(pa.nulls(n, type=typ))
+            arrays.append(pa.repeat(pa.scalar(value, type=typ), n))
     return pa.Table.from_arrays(arrays, schema=rt.arrow_schema)
 
 
@@ -286,13 +295,16 @@ def _build(
         .agg(customer_id=("customer_id", "first"), ordered=("ts", "min"), total=("value", "sum"))
         .reset_index()
     )
-    if orders["order_id"].duplicated().any():  # pragma: no cover - defensive, ids are built to be unique
-        raise ImportError_(f"{file}: could not build unique order ids")
+    owners = tx.groupby("order_id", sort=False)["customer_id"].nunique()
+    if (owners > 1).any():  # e.g. '<order id>-<customer>' built for a shared id clashes with a real id
+        raise ImportError_(
+            f"{file}: column '{order_id_col}': cannot build one order per (customer, order id): "
+            f"ids {', '.join(map(repr, owners.index[owners > 1][:_MAX_EXAMPLES]))} clash"
+        )
     orders = orders.sort_values(["ordered", "order_id"], kind="stable").reset_index(drop=True)
     orders["status"] = "completed"
     orders.loc[orders["total"].round(6) < 0, "status"] = "returned"
 
-    tx = tx.sort_values("row", kind="stable")
     tx["n"] = tx.groupby("order_id", sort=False).cumcount() + 1
     order_rank = pd.Series(range(len(orders)), index=orders["order_id"].to_numpy())
     tx["order_rank"] = tx["order_id"].map(order_rank)

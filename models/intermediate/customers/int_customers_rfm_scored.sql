@@ -1,0 +1,73 @@
+{#- Recency, frequency and monetary scores 1-5 for every customer with a purchase by the as-of
+    date. Scores are quintiles of the buyers: score = 1 + floor(5 * (rank - 1) / buyers), where
+    rank is the standard competition rank (ties share the lowest rank), so customers with equal
+    values always share a score, and a value held by many customers can leave a score empty.
+    Recency ranks fewer days since the last purchase higher; frequency counts purchase days;
+    monetary is net revenue to date. The RFM code is the three digits, e.g. 545. #}
+with
+
+purchases as (
+
+    select * from {{ ref('int_customer_purchases_summarised') }}
+
+),
+
+segments as (
+
+    select * from {{ ref('rfm_segments') }}
+
+),
+
+ranked as (
+
+    select
+        customer_id,
+        days_since_last_purchase,
+        purchase_days,
+        net_revenue,
+        count(*) over () as buyers,
+        rank() over (order by days_since_last_purchase desc) as recency_rank,
+        rank() over (order by purchase_days asc) as frequency_rank,
+        rank() over (order by net_revenue asc) as monetary_rank
+    from purchases
+
+),
+
+scored as (
+
+    select
+        customer_id,
+        days_since_last_purchase,
+        purchase_days,
+        net_revenue,
+        cast(1 + floor(5.0 * (recency_rank - 1) / buyers) as integer) as recency_score,
+        cast(1 + floor(5.0 * (frequency_rank - 1) / buyers) as integer) as frequency_score,
+        cast(1 + floor(5.0 * (monetary_rank - 1) / buyers) as integer) as monetary_score
+    from ranked
+
+),
+
+final as (
+
+    select
+        scored.customer_id,
+        scored.days_since_last_purchase,
+        scored.purchase_days,
+        scored.net_revenue,
+        scored.recency_score,
+        scored.frequency_score,
+        scored.monetary_score,
+        cast(scored.recency_score as varchar)
+        || cast(scored.frequency_score as varchar)
+        || cast(scored.monetary_score as varchar) as rfm_code,
+        segments.rfm_segment
+    from scored
+    left join segments
+        on
+            scored.recency_score = segments.recency_score
+            and scored.frequency_score = segments.frequency_score
+            and scored.monetary_score = segments.monetary_score
+
+)
+
+select * from final

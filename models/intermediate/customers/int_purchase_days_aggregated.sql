@@ -1,0 +1,47 @@
+{#- One row per customer per purchase day (a day with at least one purchase, the unit the CLV
+    models count in), with the day's spend and the gap in days since the previous purchase day. #}
+with
+
+orders as (
+
+    select * from {{ ref('int_orders_netted') }}
+
+),
+
+days as (
+
+    select
+        customer_id,
+        order_date as purchase_date,
+        count(*) as orders,
+        sum(net_revenue) as net_revenue,
+        sum(margin_amount) as margin_amount,
+        sum(case when margin_amount is not null then net_revenue end) as cost_known_revenue,
+        count(distinct channel) as channels
+    from orders
+    where is_purchase and customer_id is not null
+    group by 1, 2
+
+),
+
+final as (
+
+    select
+        {{ dbt.concat(["customer_id", "'|'", "cast(purchase_date as varchar)"]) }} as customer_purchase_day_id,
+        customer_id,
+        purchase_date,
+        row_number() over (partition by customer_id order by purchase_date) as purchase_day_number,
+        orders,
+        net_revenue,
+        margin_amount,
+        cost_known_revenue,
+        {{ dbt.datediff(
+            "lag(purchase_date) over (partition by customer_id order by purchase_date)",
+            "purchase_date",
+            "day"
+        ) }} as gap_days
+    from days
+
+)
+
+select * from final

@@ -1,0 +1,155 @@
+{#- Every staging-valid order of the three sales channels (web and app from the shop platform,
+    store from POS) in one shape, tied to the resolved customer. exclusion_reason says why an
+    order is kept out of the customer marts (unknown_customer, test_account); the quarantine mart
+    lists those rows. Store transactions without a known loyalty card stay as anonymous sales. #}
+with
+
+shop_orders as (
+
+    select * from {{ ref('stg_shop__orders') }}
+
+),
+
+pos_transactions as (
+
+    select * from {{ ref('stg_pos__transactions') }}
+
+),
+
+crm_customers as (
+
+    select * from {{ ref('stg_crm__customers') }}
+
+),
+
+identifiers as (
+
+    select * from {{ ref('int_customer_identifiers_mapped') }}
+
+),
+
+customer_records as (
+
+    select * from {{ ref('int_customer_records_resolved') }}
+
+),
+
+known_crm_ids as (
+
+    select
+        customer_id as source_customer_id,
+        bool_or(is_test_account) as is_test_account
+    from crm_customers
+    where quarantine_reason is null
+    group by 1
+
+),
+
+test_cards as (
+
+    select distinct loyalty_card_number
+    from crm_customers
+    where quarantine_reason is null and is_test_account and loyalty_card_number is not null
+
+),
+
+shop as (
+
+    select
+        shop_orders.order_id,
+        'shop_orders' as source_table,
+        shop_orders.channel,
+        shop_orders.customer_id as source_customer_id,
+        cast(null as varchar) as loyalty_card_number,
+        cast(null as varchar) as store_id,
+        shop_orders.ordered_at,
+        shop_orders.order_date,
+        shop_orders.order_status,
+        shop_orders.currency_code,
+        shop_orders.fx_rate_to_reporting,
+        shop_orders.discount_amount,
+        shop_orders.shipping_amount,
+        shop_orders.tax_amount,
+        case
+            when known_crm_ids.source_customer_id is null then 'unknown_customer'
+            when known_crm_ids.is_test_account then 'test_account'
+        end as exclusion_reason
+    from shop_orders
+    left join known_crm_ids
+        on shop_orders.customer_id = known_crm_ids.source_customer_id
+    where shop_orders.quarantine_reason is null
+
+),
+
+pos as (
+
+    select
+        pos_transactions.transaction_id as order_id,
+        'pos_transactions' as source_table,
+        'store' as channel,
+        cast(null as varchar) as source_customer_id,
+        pos_transactions.loyalty_card_number,
+        pos_transactions.store_id,
+        pos_transactions.transacted_at as ordered_at,
+        pos_transactions.transaction_date as order_date,
+        pos_transactions.transaction_status as order_status,
+        pos_transactions.currency_code,
+        pos_transactions.fx_rate_to_reporting,
+        pos_transactions.discount_amount,
+        cast(0 as decimal(18, 2)) as shipping_amount,
+        pos_transactions.tax_amount,
+        case when test_cards.loyalty_card_number is not null then 'test_account' end as exclusion_reason
+    from pos_transactions
+    left join test_cards
+        on pos_transactions.loyalty_card_number = test_cards.loyalty_card_number
+    where pos_transactions.quarantine_reason is null
+
+),
+
+unioned as (
+
+    select * from shop
+    union all
+    select * from pos
+
+),
+
+final as (
+
+    select
+        unioned.order_id,
+        unioned.source_table,
+        unioned.channel,
+        {#- Orders of an erased customer stay in revenue totals but lose the link to the person. #}
+        case
+            when not coalesce(customer_records.is_erased_customer, false)
+                then coalesce(by_customer_id.customer_id, by_card.customer_id)
+        end as customer_id,
+        unioned.source_customer_id,
+        unioned.loyalty_card_number,
+        unioned.store_id,
+        unioned.ordered_at,
+        unioned.order_date,
+        unioned.order_status,
+        unioned.currency_code,
+        unioned.fx_rate_to_reporting,
+        unioned.discount_amount,
+        unioned.shipping_amount,
+        unioned.tax_amount,
+        coalesce(customer_records.is_erased_customer, false) as is_customer_erased,
+        unioned.exclusion_reason
+    from unioned
+    left join identifiers as by_customer_id
+        on
+            by_customer_id.identifier_type = 'customer_id'
+            and unioned.source_customer_id = by_customer_id.identifier_value
+    left join identifiers as by_card
+        on
+            by_card.identifier_type = 'loyalty_card'
+            and unioned.loyalty_card_number = by_card.identifier_value
+    left join customer_records
+        on coalesce(by_customer_id.identifier_value, by_card.customer_id) = customer_records.source_customer_id
+
+)
+
+select * from final

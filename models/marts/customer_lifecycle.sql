@@ -1,0 +1,184 @@
+{#- Each customer's lifecycle stage as of the as-of date. The rules and their precedence are in
+    _marts__docs.md (doc lifecycle_rules); every threshold is a dbt var. #}
+with
+
+customers as (
+
+    select * from {{ ref('int_customers_resolved') }}
+
+),
+
+purchases as (
+
+    select * from {{ ref('int_customer_purchases_summarised') }}
+
+),
+
+engagement as (
+
+    select * from {{ ref('int_customer_engagement_aggregated') }}
+
+),
+
+as_of as (
+
+    select as_of_date from {{ ref('int_as_of_date') }}
+
+),
+
+population as (
+
+    {#- The population's typical gap: the median of the buyers' own median gaps. #}
+    select coalesce(median(median_gap_days), 90) as population_gap_days
+    from purchases
+    where gap_count > 0
+
+),
+
+thresholds as (
+
+    select
+        purchases.*,
+        population.population_gap_days,
+        {#- Shrink the customer's own median gap toward the population's: a customer with few
+            gaps mostly gets the population's cadence, one with many gaps their own. #}
+        (coalesce(purchases.median_gap_days, 0) * purchases.gap_count
+            + population.population_gap_days * {{ var('gap_prior_weight') }})
+        / (purchases.gap_count + {{ var('gap_prior_weight') }}) as typical_gap_days
+    from purchases
+    cross join population
+
+),
+
+bounded as (
+
+    select
+        *,
+        least(
+            greatest({{ var('churn_gap_multiple') }} * typical_gap_days, {{ var('churn_floor_days') }}),
+            {{ var('churn_cap_days') }}
+        ) as churn_threshold_days
+    from thresholds
+
+),
+
+with_at_risk as (
+
+    select
+        *,
+        least(
+            greatest({{ var('at_risk_gap_multiple') }} * typical_gap_days, {{ var('at_risk_floor_days') }}),
+            churn_threshold_days
+        ) as at_risk_threshold_days
+    from bounded
+
+),
+
+flags as (
+
+    select
+        customers.customer_id,
+        customers.signup_date,
+        with_at_risk.customer_id is not null as has_purchased,
+        with_at_risk.first_purchase_date,
+        with_at_risk.last_purchase_date,
+        with_at_risk.purchase_days,
+        with_at_risk.days_since_last_purchase,
+        with_at_risk.days_since_first_purchase,
+        with_at_risk.median_gap_days,
+        with_at_risk.typical_gap_days,
+        with_at_risk.at_risk_threshold_days,
+        with_at_risk.churn_threshold_days,
+        with_at_risk.purchase_days_last_365d,
+        with_at_risk.loyal_threshold_reached_date,
+        with_at_risk.reactivation_window_max_gap_days,
+        with_at_risk.reactivation_candidate_date,
+        coalesce(engagement.has_advocacy_signal_365d, false) as has_advocacy_signal,
+        engagement.first_advocacy_signal_date_365d,
+        coalesce(with_at_risk.days_since_last_purchase > with_at_risk.churn_threshold_days, false)
+            as is_churned,
+        coalesce(with_at_risk.days_since_last_purchase > with_at_risk.at_risk_threshold_days, false)
+            as is_at_risk,
+        coalesce(with_at_risk.reactivation_window_max_gap_days > with_at_risk.churn_threshold_days, false)
+            as is_reactivated,
+        coalesce(with_at_risk.days_since_first_purchase < {{ var('new_customer_days') }}, false) as is_new,
+        coalesce(
+            with_at_risk.purchase_days_last_365d >= {{ var('loyal_min_purchase_days_365') }}, false
+        ) as is_loyal
+    from customers
+    left join with_at_risk
+        on customers.customer_id = with_at_risk.customer_id
+    left join engagement
+        on customers.customer_id = engagement.customer_id
+
+),
+
+staged as (
+
+    select
+        flags.*,
+        case
+            when not has_purchased then 'prospect'
+            when is_churned then 'churned'
+            when is_at_risk then 'at_risk'
+            when is_reactivated then 'reactivated'
+            when is_new then 'new'
+            when has_advocacy_signal then 'advocate'
+            when is_loyal then 'loyal'
+            else 'active'
+        end as lifecycle_stage
+    from flags
+
+),
+
+final as (
+
+    select
+        staged.customer_id,
+        as_of.as_of_date,
+        staged.lifecycle_stage,
+        cast(case staged.lifecycle_stage
+            when 'prospect' then staged.signup_date
+            when 'churned' then {{ dbt.dateadd('day', 'cast(staged.churn_threshold_days as integer) + 1', 'staged.last_purchase_date') }}
+            when 'at_risk' then {{ dbt.dateadd('day', 'cast(staged.at_risk_threshold_days as integer) + 1', 'staged.last_purchase_date') }}
+            when 'reactivated' then staged.reactivation_candidate_date
+            when 'new' then staged.first_purchase_date
+            when 'advocate' then greatest(
+                staged.first_advocacy_signal_date_365d,
+                {{ dbt.dateadd('day', var('new_customer_days'), 'staged.first_purchase_date') }}
+            )
+            when 'loyal' then greatest(
+                staged.loyal_threshold_reached_date,
+                {{ dbt.dateadd('day', var('new_customer_days'), 'staged.first_purchase_date') }}
+            )
+            else greatest(
+                {{ dbt.dateadd('day', var('new_customer_days'), 'staged.first_purchase_date') }},
+                coalesce(
+                    {{ dbt.dateadd('day', var('reactivation_window_days'), 'staged.reactivation_candidate_date') }},
+                    staged.first_purchase_date
+                )
+            )
+        end as date) as stage_started_date,
+        staged.first_purchase_date,
+        staged.last_purchase_date,
+        staged.purchase_days,
+        staged.purchase_days_last_365d,
+        staged.days_since_last_purchase,
+        staged.days_since_first_purchase,
+        cast(staged.median_gap_days as double) as median_gap_days,
+        cast(round(staged.typical_gap_days, 1) as double) as typical_gap_days,
+        cast(round(staged.at_risk_threshold_days, 1) as double) as at_risk_threshold_days,
+        cast(round(staged.churn_threshold_days, 1) as double) as churn_threshold_days,
+        staged.reactivation_window_max_gap_days as reactivation_gap_days,
+        staged.has_advocacy_signal,
+        staged.is_new,
+        staged.is_loyal,
+        staged.is_at_risk,
+        staged.is_churned,
+        staged.is_reactivated
+    from staged
+    cross join as_of
+
+)
+
+select * from final
