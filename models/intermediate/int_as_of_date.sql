@@ -33,11 +33,12 @@ final as (
     select
         {% if var('as_of_date') %}
             cast('{{ var("as_of_date") }}' as date) as as_of_date,
-            true as is_set_by_var
+            true as is_set_by_var,
         {% else %}
             max(purchase_date) as as_of_date,
-            false as is_set_by_var
+            false as is_set_by_var,
         {% endif %}
+        count(*) as purchases_in_data
     from purchase_dates
 
 )

@@ -2,7 +2,8 @@
     currency. Revenue excludes tax and shipping. A cancelled order nets to zero; returned units
     (and a fully returned order) are taken off gross merchandise value, and the order discount is
     taken off in proportion to what was kept. Cost and margin are known only when every kept unit
-    has a unit cost. A purchase is an order with positive net revenue. #}
+    has a unit cost. A purchase is an order that was not cancelled and not wholly returned, whatever its amount
+    (a zero-value order is still a purchase occasion, as the reference CLV models count them). #}
 with
 
 orders as (
@@ -71,7 +72,8 @@ netted as (
     select
         *,
         case
-            when order_status = 'cancelled' or gross_merchandise_amount <= 0 then 0
+            when order_status = 'cancelled' then 0
+            when gross_merchandise_amount <= 0 then case when order_status = 'returned' then 0 else 1 end
             else 1 - returned_merchandise_amount / gross_merchandise_amount
         end as kept_share
     from joined
@@ -123,8 +125,7 @@ final as (
         end as margin_amount,
         discount_amount > 0 and order_status <> 'cancelled' as has_discount,
         order_status = 'returned' or returned_merchandise_amount > 0 as has_return,
-        order_status <> 'cancelled'
-        and gross_merchandise_amount * kept_share - discount_amount * kept_share > 0 as is_purchase,
+        kept_share > 0 as is_purchase,
         tax_amount,
         shipping_amount
     from netted
