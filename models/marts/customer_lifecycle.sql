@@ -139,8 +139,8 @@ final as (
         staged.lifecycle_stage,
         cast(case staged.lifecycle_stage
             when 'prospect' then staged.signup_date
-            when 'churned' then {{ dbt.dateadd('day', 'cast(staged.churn_threshold_days as integer) + 1', 'staged.last_purchase_date') }}
-            when 'at_risk' then {{ dbt.dateadd('day', 'cast(staged.at_risk_threshold_days as integer) + 1', 'staged.last_purchase_date') }}
+            when 'churned' then {{ dbt.dateadd('day', 'cast(floor(staged.churn_threshold_days) as integer) + 1', 'staged.last_purchase_date') }}
+            when 'at_risk' then {{ dbt.dateadd('day', 'cast(floor(staged.at_risk_threshold_days) as integer) + 1', 'staged.last_purchase_date') }}
             when 'reactivated' then staged.reactivation_candidate_date
             when 'new' then staged.first_purchase_date
             when 'advocate' then greatest(
