@@ -42,8 +42,10 @@ thresholds as (
         population.population_gap_days,
         {#- Shrink the customer's own median gap toward the population's: a customer with few
             gaps mostly gets the population's cadence, one with many gaps their own. #}
-        (coalesce(purchases.median_gap_days, 0) * purchases.gap_count
-            + population.population_gap_days * {{ var('gap_prior_weight') }})
+        (
+            coalesce(purchases.median_gap_days, 0) * purchases.gap_count
+            + population.population_gap_days * {{ var('gap_prior_weight') }}
+        )
         / (purchases.gap_count + {{ var('gap_prior_weight') }}) as typical_gap_days
     from purchases
     cross join population
@@ -118,65 +120,73 @@ staged as (
     select
         flags.*,
         case
-            when not has_purchased then 'prospect'
-            when is_churned then 'churned'
-            when is_at_risk then 'at_risk'
-            when is_reactivated then 'reactivated'
-            when is_new then 'new'
-            when has_advocacy_signal then 'advocate'
-            when is_loyal then 'loyal'
+            when not flags.has_purchased then 'prospect'
+            when flags.is_churned then 'churned'
+            when flags.is_at_risk then 'at_risk'
+            when flags.is_reactivated then 'reactivated'
+            when flags.is_new then 'new'
+            when flags.has_advocacy_signal then 'advocate'
+            when flags.is_loyal then 'loyal'
             else 'active'
         end as lifecycle_stage
     from flags
 
 ),
 
+stage_dates as (
+
+    select
+        *,
+        {{ dbt.dateadd('day', 'cast(floor(churn_threshold_days) as integer) + 1', 'last_purchase_date') }}
+            as churned_from_date,
+        {{ dbt.dateadd('day', 'cast(floor(at_risk_threshold_days) as integer) + 1', 'last_purchase_date') }}
+            as at_risk_from_date,
+        {{ dbt.dateadd('day', var('new_customer_days'), 'first_purchase_date') }} as new_until_date,
+        {{ dbt.dateadd('day', var('reactivation_window_days'), 'reactivation_candidate_date') }}
+            as reactivated_until_date
+    from staged
+
+),
+
 final as (
 
     select
-        staged.customer_id,
+        stage_dates.customer_id,
         as_of.as_of_date,
-        staged.lifecycle_stage,
-        cast(case staged.lifecycle_stage
-            when 'prospect' then staged.signup_date
-            when 'churned' then {{ dbt.dateadd('day', 'cast(floor(staged.churn_threshold_days) as integer) + 1', 'staged.last_purchase_date') }}
-            when 'at_risk' then {{ dbt.dateadd('day', 'cast(floor(staged.at_risk_threshold_days) as integer) + 1', 'staged.last_purchase_date') }}
-            when 'reactivated' then staged.reactivation_candidate_date
-            when 'new' then staged.first_purchase_date
-            when 'advocate' then greatest(
-                staged.first_advocacy_signal_date_365d,
-                {{ dbt.dateadd('day', var('new_customer_days'), 'staged.first_purchase_date') }}
-            )
-            when 'loyal' then greatest(
-                staged.loyal_threshold_reached_date,
-                {{ dbt.dateadd('day', var('new_customer_days'), 'staged.first_purchase_date') }}
-            )
+        stage_dates.lifecycle_stage,
+        cast(case stage_dates.lifecycle_stage
+            when 'prospect' then stage_dates.signup_date
+            when 'churned' then stage_dates.churned_from_date
+            when 'at_risk' then stage_dates.at_risk_from_date
+            when 'reactivated' then stage_dates.reactivation_candidate_date
+            when 'new' then stage_dates.first_purchase_date
+            when 'advocate'
+                then greatest(stage_dates.first_advocacy_signal_date_365d, stage_dates.new_until_date)
+            when 'loyal'
+                then greatest(stage_dates.loyal_threshold_reached_date, stage_dates.new_until_date)
             else greatest(
-                {{ dbt.dateadd('day', var('new_customer_days'), 'staged.first_purchase_date') }},
-                coalesce(
-                    {{ dbt.dateadd('day', var('reactivation_window_days'), 'staged.reactivation_candidate_date') }},
-                    staged.first_purchase_date
+                    stage_dates.new_until_date,
+                    coalesce(stage_dates.reactivated_until_date, stage_dates.first_purchase_date)
                 )
-            )
         end as date) as stage_started_date,
-        staged.first_purchase_date,
-        staged.last_purchase_date,
-        staged.purchase_days,
-        staged.purchase_days_last_365d,
-        staged.days_since_last_purchase,
-        staged.days_since_first_purchase,
-        cast(staged.median_gap_days as double) as median_gap_days,
-        cast(round(staged.typical_gap_days, 1) as double) as typical_gap_days,
-        cast(round(staged.at_risk_threshold_days, 1) as double) as at_risk_threshold_days,
-        cast(round(staged.churn_threshold_days, 1) as double) as churn_threshold_days,
-        staged.reactivation_window_max_gap_days as reactivation_gap_days,
-        staged.has_advocacy_signal,
-        staged.is_new,
-        staged.is_loyal,
-        staged.is_at_risk,
-        staged.is_churned,
-        staged.is_reactivated
-    from staged
+        stage_dates.first_purchase_date,
+        stage_dates.last_purchase_date,
+        stage_dates.purchase_days,
+        stage_dates.purchase_days_last_365d,
+        stage_dates.days_since_last_purchase,
+        stage_dates.days_since_first_purchase,
+        cast(stage_dates.median_gap_days as double) as median_gap_days,
+        cast(round(stage_dates.typical_gap_days, 1) as double) as typical_gap_days,
+        cast(round(stage_dates.at_risk_threshold_days, 1) as double) as at_risk_threshold_days,
+        cast(round(stage_dates.churn_threshold_days, 1) as double) as churn_threshold_days,
+        stage_dates.reactivation_window_max_gap_days as reactivation_gap_days,
+        stage_dates.has_advocacy_signal,
+        stage_dates.is_new,
+        stage_dates.is_loyal,
+        stage_dates.is_at_risk,
+        stage_dates.is_churned,
+        stage_dates.is_reactivated
+    from stage_dates
     cross join as_of
 
 )

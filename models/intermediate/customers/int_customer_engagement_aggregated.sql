@@ -79,9 +79,9 @@ interactions as (
 
     select
         identifiers.customer_id,
-        'email_' || email_events.event_type,
+        'email_' || email_events.event_type as interaction_type,
         email_events.occurred_at,
-        null
+        null as score
     from email_events
     inner join identifiers
         on identifiers.identifier_type = 'customer_id' and email_events.customer_id = identifiers.identifier_value
@@ -91,9 +91,9 @@ interactions as (
 
     select
         identifiers.customer_id,
-        'store_visit',
-        store_visits.visited_at,
-        null
+        'store_visit' as interaction_type,
+        store_visits.visited_at as occurred_at,
+        null as score
     from store_visits
     inner join identifiers
         on
@@ -105,9 +105,9 @@ interactions as (
 
     select
         identifiers.customer_id,
-        'support_ticket',
-        support_tickets.opened_at,
-        null
+        'support_ticket' as interaction_type,
+        support_tickets.opened_at as occurred_at,
+        null as score
     from support_tickets
     inner join identifiers
         on identifiers.identifier_type = 'email' and support_tickets.email_normalised = identifiers.identifier_value
@@ -117,9 +117,9 @@ interactions as (
 
     select
         identifiers.customer_id,
-        'review',
-        product_reviews.reviewed_at,
-        product_reviews.rating
+        'review' as interaction_type,
+        product_reviews.reviewed_at as occurred_at,
+        product_reviews.rating as score
     from product_reviews
     inner join identifiers
         on identifiers.identifier_type = 'customer_id' and product_reviews.customer_id = identifiers.identifier_value
@@ -129,9 +129,9 @@ interactions as (
 
     select
         identifiers.customer_id,
-        'nps',
-        nps_responses.responded_at,
-        nps_responses.nps_score
+        'nps' as interaction_type,
+        nps_responses.responded_at as occurred_at,
+        nps_responses.nps_score as score
     from nps_responses
     inner join identifiers
         on identifiers.identifier_type = 'email' and nps_responses.email_normalised = identifiers.identifier_value
@@ -141,9 +141,9 @@ interactions as (
 
     select
         identifiers.customer_id,
-        'referral',
-        referrals.referred_at,
-        null
+        'referral' as interaction_type,
+        referrals.referred_at as occurred_at,
+        null as score
     from referrals
     inner join identifiers
         on
@@ -158,7 +158,16 @@ in_range as (
     select
         interactions.*,
         cast(interactions.occurred_at as date) as occurred_date,
-        {{ dbt.datediff("cast(interactions.occurred_at as date)", "as_of.as_of_date", "day") }} as days_ago
+        {{ dbt.datediff("cast(interactions.occurred_at as date)", "as_of.as_of_date", "day") }} as days_ago,
+        coalesce(
+            (interactions.interaction_type = 'nps' and interactions.score >= {{ var('promoter_min_score') }})
+            or (
+                interactions.interaction_type = 'review'
+                and interactions.score >= {{ var('advocate_min_review_rating') }}
+            )
+            or interactions.interaction_type = 'referral',
+            false
+        ) as is_advocacy_signal
     from interactions
     cross join as_of
     where
@@ -189,25 +198,19 @@ final as (
         count(case when interaction_type = 'referral' and days_ago < 365 then 1 end) as referrals_last_365d,
         bool_or(interaction_type = 'email_unsubscribe') as has_unsubscribed,
         avg(case when interaction_type = 'review' then score end) as avg_review_rating,
-        arg_max(case when interaction_type = 'review' then score end,
-            case when interaction_type = 'review' then occurred_at end) as latest_review_rating,
-        arg_max(case when interaction_type = 'nps' then score end,
-            case when interaction_type = 'nps' then occurred_at end) as latest_nps_score,
+        arg_max(
+            case when interaction_type = 'review' then score end,
+            case when interaction_type = 'review' then occurred_at end
+        ) as latest_review_rating,
+        arg_max(
+            case when interaction_type = 'nps' then score end,
+            case when interaction_type = 'nps' then occurred_at end
+        ) as latest_nps_score,
         max(case when interaction_type = 'nps' then occurred_date end) as latest_nps_date,
-        min(case
-            when days_ago < 365 and (
-                (interaction_type = 'nps' and score >= {{ var('promoter_min_score') }})
-                or (interaction_type = 'review' and score >= {{ var('advocate_min_review_rating') }})
-                or interaction_type = 'referral'
-            ) then occurred_date
-        end) as first_advocacy_signal_date_365d,
-        bool_or(
-            days_ago < 365 and (
-                (interaction_type = 'nps' and score >= {{ var('promoter_min_score') }})
-                or (interaction_type = 'review' and score >= {{ var('advocate_min_review_rating') }})
-                or interaction_type = 'referral'
-            )
-        ) as has_advocacy_signal_365d
+        min(
+            case when days_ago < 365 and is_advocacy_signal then occurred_date end
+        ) as first_advocacy_signal_date_365d,
+        bool_or(days_ago < 365 and is_advocacy_signal) as has_advocacy_signal_365d
     from in_range
     group by 1
 

@@ -119,7 +119,7 @@ favourite_category as (
         category as favourite_category
     from category_revenue
     {#- Ties go to the alphabetically first category, so the choice is deterministic. #}
-    qualify row_number() over (partition by customer_id order by net_revenue desc, category) = 1
+    qualify row_number() over (partition by customer_id order by net_revenue desc, category asc) = 1
 
 ),
 

@@ -33,15 +33,15 @@ versions_as_of as (
     {#- The latest version updated by the as-of date; a record whose first version was written
         after it (signed up before, updated later) falls back to its earliest version. #}
     qualify row_number() over (
-        partition by crm_customers.customer_id
-        order by
-            cast(crm_customers.updated_at as date) <= as_of.as_of_date desc,
-            case
-                when cast(crm_customers.updated_at as date) <= as_of.as_of_date
-                    then crm_customers.updated_at
-            end desc,
-            crm_customers.updated_at asc
-    ) = 1
+            partition by crm_customers.customer_id
+            order by
+                cast(crm_customers.updated_at as date) <= as_of.as_of_date desc,
+                case
+                    when cast(crm_customers.updated_at as date) <= as_of.as_of_date
+                        then crm_customers.updated_at
+                end desc,
+                crm_customers.updated_at asc
+        ) = 1
 
 ),
 

@@ -69,9 +69,15 @@ lines as (
 
 staged_parents as (
 
-    select order_id, 'shop_orders' as parent_table from shop_orders
+    select
+        order_id,
+        'shop_orders' as parent_table
+    from shop_orders
     union all
-    select transaction_id as order_id, 'pos_transactions' as parent_table from pos_transactions
+    select
+        transaction_id as order_id,
+        'pos_transactions' as parent_table
+    from pos_transactions
 
 ),
 

@@ -118,10 +118,10 @@ final as (
             when order_status = 'cancelled' then cast(0 as decimal(18, 2))
             when not has_unknown_cost
                 then cast(
-                    greatest(gross_merchandise_amount * kept_share - discount_amount * kept_share, 0)
-                    - coalesce(kept_cost_amount, 0)
-                    as decimal(18, 2)
-                )
+                        greatest(gross_merchandise_amount * kept_share - discount_amount * kept_share, 0)
+                        - coalesce(kept_cost_amount, 0)
+                        as decimal(18, 2)
+                    )
         end as margin_amount,
         discount_amount > 0 and order_status <> 'cancelled' as has_discount,
         order_status = 'returned' or returned_merchandise_amount > 0 as has_return,

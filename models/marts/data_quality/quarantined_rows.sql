@@ -22,18 +22,18 @@
 with
 
 {% for model, table, key in staged %}
-{{ table }} as (
+    {{ table }} as (
 
-    select
-        '{{ table }}' as source_table,
-        {{ key }} as record_key,
-        quarantine_reason,
-        'staging' as detected_in,
-        _loaded_at
-    from {{ ref(model) }}
-    where quarantine_reason is not null
+        select
+            '{{ table }}' as source_table,
+            {{ key }} as record_key,
+            quarantine_reason,
+            'staging' as detected_in,
+            _loaded_at
+        from {{ ref(model) }}
+        where quarantine_reason is not null
 
-),
+    ),
 
 {% endfor %}
 excluded_orders as (
@@ -65,8 +65,8 @@ excluded_lines as (
 unioned as (
 
     {% for model, table, key in staged %}
-    select * from {{ table }}
-    union all
+        select * from {{ table }}
+        union all
     {% endfor %}
     select * from excluded_orders
     union all

@@ -62,10 +62,10 @@ final as (
         acquisition_channel,
         has_marketing_consent,
         (
-            {% for pattern in var('test_account_email_patterns') -%}
-                email_normalised like '{{ pattern }}' or
-            {% endfor -%}
             lower(coalesce(first_name, '')) = 'test'
+            {% for pattern in var('test_account_email_patterns') -%}
+                or email_normalised like '{{ pattern }}'
+            {% endfor -%}
         ) as is_test_account,
         case
             when customer_id is null or updated_at_raw is null then 'missing_key'

@@ -71,7 +71,8 @@ final as (
                 then 'unparseable_timestamp'
             when transacted_at > _loaded_at then 'future_timestamp'
             when fx_rate_to_reporting is null then 'unknown_currency'
-            when {{ is_invalid_money('discount_amount_raw') }}
+            when
+                {{ is_invalid_money('discount_amount_raw') }}
                 or {{ is_invalid_money('tax_amount_raw') }}
                 then 'invalid_amount'
         end as quarantine_reason,

@@ -75,7 +75,8 @@ final as (
                 then 'unparseable_timestamp'
             when ordered_at > _loaded_at then 'future_timestamp'
             when fx_rate_to_reporting is null then 'unknown_currency'
-            when {{ is_invalid_money('discount_amount_raw') }}
+            when
+                {{ is_invalid_money('discount_amount_raw') }}
                 or {{ is_invalid_money('shipping_amount_raw') }}
                 or {{ is_invalid_money('tax_amount_raw') }}
                 then 'invalid_amount'
