@@ -1,0 +1,87 @@
+# Two commands on a fresh machine:
+#   make build   set up .venv, generate demo data when data/raw is empty, build the warehouse
+#   make test    lint (ruff, sqlfluff), pytest (incl. an end-to-end dbt build), dbt tests
+# Everything the project needs is installed by this file from requirements.lock.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+
+export DBT_PROFILES_DIR := $(CURDIR)/profiles
+export LIFECYCLE_RAW_DIR ?= $(CURDIR)/data/raw
+export LIFECYCLE_DB ?= $(CURDIR)/warehouse/lifecycle.duckdb
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+export DO_NOT_TRACK := 1
+export GX_ANALYTICS_ENABLED := False
+
+SCALE ?= demo
+SEED ?= 42
+DBT_ARGS ?=
+
+.PHONY: help setup data check-raw build test lint pytest dbt-test bench lock docs clean sources
+
+help:
+	@echo "make build    set up .venv, generate demo data if $(LIFECYCLE_RAW_DIR) is empty, build the warehouse"
+	@echo "make test     ruff + sqlfluff + pytest (unit, generator, importer, end-to-end dbt build)"
+	@echo "make bench    build timings and memory at SCALE=m (and the CLV fit benchmark)"
+	@echo "variables: SCALE=demo|s|m|l SEED=42 LIFECYCLE_RAW_DIR=... LIFECYCLE_DB=... DBT_ARGS='--vars ...'"
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.11 is required (python3.11 not found)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required, found " + sys.version)'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+setup: $(STAMP)
+
+# Demo data only when the raw directory holds no Parquet: never overwrite a user's own data.
+data: $(STAMP)
+	@if [ -z "$$(find "$(LIFECYCLE_RAW_DIR)" -name '*.parquet' -print -quit 2>/dev/null)" ]; then \
+		echo "No raw data in $(LIFECYCLE_RAW_DIR): generating the $(SCALE) data set (seed $(SEED))"; \
+		$(BIN)/lifecycle generate --scale $(SCALE) --seed $(SEED) --out "$(LIFECYCLE_RAW_DIR)"; \
+	else echo "Using the raw data in $(LIFECYCLE_RAW_DIR)"; fi
+
+check-raw: data
+	$(BIN)/lifecycle check-raw --raw-dir "$(LIFECYCLE_RAW_DIR)"
+
+build: check-raw
+	@mkdir -p "$$(dirname "$(LIFECYCLE_DB)")"
+	$(BIN)/dbt build $(DBT_ARGS)
+	@echo "Warehouse: $(LIFECYCLE_DB) (marts in schema 'marts')"
+
+lint: $(STAMP)
+	$(BIN)/ruff check lifecycle tests scripts
+	LIFECYCLE_DB=$$(mktemp -d)/lint.duckdb $(BIN)/sqlfluff lint models --processes 2 --disable-progress-bar
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q
+
+test: lint pytest
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench_build.py --scale $(if $(filter demo,$(SCALE)),m,$(SCALE))
+	$(BIN)/python scripts/bench_clv.py
+
+# Re-resolve and pin every dependency (run after changing pyproject.toml).
+lock:
+	rm -rf /tmp/lifecycle-lock && $(PYTHON) -m venv /tmp/lifecycle-lock
+	/tmp/lifecycle-lock/bin/pip install --quiet -e ".[dev]"
+	{ echo "# Pinned versions tested with this project (Python 3.11). Regenerate with: make lock"; \
+	  /tmp/lifecycle-lock/bin/pip freeze --all --exclude-editable | grep -v -E '^(pip|lifecycle)==' | sort -f; } > requirements.lock
+
+sources: $(STAMP)
+	$(BIN)/python scripts/write_sources_yml.py
+
+docs: $(STAMP)
+	$(BIN)/dbt docs generate
+
+clean:
+	rm -rf target logs warehouse dbt_packages .pytest_cache .ruff_cache
