@@ -46,7 +46,7 @@ EVENT_COLUMN = {
     "referrals": "referred_at",
     "store_visits": "visited_at",
     "marketing_spend": "spend_date",
-    "privacy_requests": "requested_at",
+    # privacy_requests are not cut: an erasure is honoured in every build, whatever its as_of_date.
 }
 LINE_PARENT = {
     "shop_order_lines": ("shop_orders", "order_id", "order_id"),
@@ -229,7 +229,7 @@ def _cut_raw(src: Path, dst: Path, cut: date) -> None:
             stamps = duckdb.sql(
                 f"select timezone('UTC', try_cast({col} as timestamptz)) <= timestamp '{limit}' as keep "
                 "from data"
-            ).arrow().column("keep")
+            ).fetch_arrow_table().column("keep")
             data = data.filter(pc.fill_null(stamps, False))
         (dst / table.name).mkdir(parents=True)
         pq.write_table(data, dst / table.name / "part-00000.parquet")

@@ -35,11 +35,37 @@ line_totals as (
         sum(quantity * unit_price) as gross_merchandise_amount,
         sum(returned_quantity * unit_price) as returned_merchandise_amount,
         sum((quantity - returned_quantity) * unit_cost) as kept_cost_amount,
-        bool_or(unit_cost is null and quantity > returned_quantity) as has_unknown_cost,
-        arg_max(category, quantity * unit_price) as top_category
+        bool_or(unit_cost is null and quantity > returned_quantity) as has_unknown_cost
     from order_lines
     where exclusion_reason is null
     group by 1, 2
+
+),
+
+category_totals as (
+
+    select
+        order_id,
+        parent_table,
+        category,
+        sum(quantity * unit_price) as category_amount
+    from order_lines
+    where exclusion_reason is null and category is not null
+    group by 1, 2, 3
+
+),
+
+top_categories as (
+
+    {#- The category with the most merchandise value; ties go to the alphabetically first. #}
+    select
+        order_id,
+        parent_table,
+        category as top_category
+    from category_totals
+    qualify row_number() over (
+        partition by order_id, parent_table order by category_amount desc, category asc
+    ) = 1
 
 ),
 
@@ -56,11 +82,13 @@ joined as (
         end as returned_merchandise_amount,
         line_totals.kept_cost_amount,
         coalesce(line_totals.has_unknown_cost, false) as has_unknown_cost,
-        line_totals.top_category
+        top_categories.top_category
     from orders
     cross join as_of
     left join line_totals
         on orders.order_id = line_totals.order_id and orders.source_table = line_totals.parent_table
+    left join top_categories
+        on orders.order_id = top_categories.order_id and orders.source_table = top_categories.parent_table
     where
         orders.exclusion_reason is null
         and orders.order_date <= as_of.as_of_date
@@ -112,16 +140,17 @@ final as (
         ) as net_revenue,
         case
             when order_status = 'cancelled' then cast(0 as decimal(18, 2))
-            when not has_unknown_cost then cast(kept_cost_amount as decimal(18, 2))
+            when not has_unknown_cost then cast(coalesce(kept_cost_amount, 0) as decimal(18, 2))
         end as cost_amount,
         case
             when order_status = 'cancelled' then cast(0 as decimal(18, 2))
             when not has_unknown_cost
-                then cast(
+                then
+                    cast(
                         greatest(gross_merchandise_amount * kept_share - discount_amount * kept_share, 0)
-                        - coalesce(kept_cost_amount, 0)
                         as decimal(18, 2)
                     )
+                    - cast(coalesce(kept_cost_amount, 0) as decimal(18, 2))
         end as margin_amount,
         discount_amount > 0 and order_status <> 'cancelled' as has_discount,
         order_status = 'returned' or returned_merchandise_amount > 0 as has_return,
