@@ -64,8 +64,8 @@ top_categories as (
         category as top_category
     from category_totals
     qualify row_number() over (
-        partition by order_id, parent_table order by category_amount desc, category asc
-    ) = 1
+            partition by order_id, parent_table order by category_amount desc, category asc
+        ) = 1
 
 ),
 
