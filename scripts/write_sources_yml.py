@@ -40,7 +40,8 @@ def render() -> dict[str, str]:
             f"  - name: {source}",
             f"    description: \"{SOURCE_DESCRIPTIONS[source]}\"",
             "    meta:",
-            "      external_location: \"read_parquet('{{ env_var('LIFECYCLE_RAW_DIR', 'data/raw') }}/{name}/*.parquet', union_by_name = true)\"",
+            "      external_location: \"read_parquet("
+            "'{{ env_var('LIFECYCLE_RAW_DIR', 'data/raw') }}/{name}/*.parquet', union_by_name = true)\"",
             "    config:",
             "      loaded_at_field: _loaded_at",
             "      freshness:",

@@ -1,7 +1,7 @@
-{#- Historical value and the inputs of the BG/NBD and Gamma-Gamma models, in days, as the
-    reference CLV libraries define them: frequency = repeat purchase days, recency_days = first to
-    last purchase day, tenure_days = first purchase day to the as-of date, avg_repeat_order_value =
-    mean spend per repeat purchase day (the first purchase day excluded). #}
+{#- Historical value, the inputs of the BG/NBD and Gamma-Gamma models in days (as the reference
+    CLV libraries define them: frequency = repeat purchase days, recency_days = first to last
+    purchase day, tenure_days = first purchase day to the as-of date, avg_repeat_order_value = mean
+    spend per repeat purchase day, the first excluded) and the models' predictions. #}
 with
 
 customers as (
@@ -13,6 +13,23 @@ customers as (
 purchases as (
 
     select * from {{ ref('int_customer_purchases_summarised') }}
+
+),
+
+predictions as (
+
+    select * from {{ ref('int_customers_clv_predicted') }}
+
+),
+
+ranked as (
+
+    {#- Share of valued customers with a strictly higher predicted CLV: 0 for the top one. #}
+    select
+        customer_id,
+        (rank() over (order by predicted_clv desc) - 1) * 1.0 / count(*) over () as clv_rank_share
+    from predictions
+    where predicted_clv >= 0.01
 
 ),
 
@@ -38,10 +55,32 @@ final as (
         {{ dbt.datediff("purchases.first_purchase_date", "purchases.last_purchase_date", "day") }}
             as recency_days,
         {{ dbt.datediff("purchases.first_purchase_date", "customers.as_of_date", "day") }} as tenure_days,
-        cast(purchases.avg_repeat_day_revenue as decimal(18, 2)) as avg_repeat_order_value
+        cast(purchases.avg_repeat_day_revenue as decimal(18, 2)) as avg_repeat_order_value,
+        predictions.p_alive,
+        predictions.churn_probability,
+        {{ var('clv_horizon_days') }} as clv_horizon_days,
+        predictions.expected_purchases_90d,
+        predictions.expected_purchases_horizon as expected_purchases,
+        cast(predictions.expected_avg_order_value as decimal(18, 2)) as expected_avg_order_value,
+        cast(coalesce(predictions.predicted_revenue, 0) as decimal(18, 2)) as predicted_revenue,
+        cast(coalesce(predictions.predicted_clv, 0) as decimal(18, 2)) as predicted_clv,
+        predictions.margin_rate_used as clv_margin_rate,
+        predictions.is_margin_rate_estimated,
+        predictions.expected_next_purchase_date,
+        case
+            when ranked.customer_id is null then 'no_value'
+            when ranked.clv_rank_share < 0.10 then 'top_10pct'
+            when ranked.clv_rank_share < 0.30 then 'next_20pct'
+            when ranked.clv_rank_share < 0.70 then 'middle_40pct'
+            else 'low_30pct'
+        end as clv_tier
     from customers
     left join purchases
         on customers.customer_id = purchases.customer_id
+    left join predictions
+        on customers.customer_id = predictions.customer_id
+    left join ranked
+        on customers.customer_id = ranked.customer_id
 
 )
 

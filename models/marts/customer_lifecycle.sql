@@ -20,6 +20,12 @@ engagement as (
 
 ),
 
+predictions as (
+
+    select * from {{ ref('int_customers_clv_predicted') }}
+
+),
+
 as_of as (
 
     select as_of_date from {{ ref('int_as_of_date') }}
@@ -99,8 +105,11 @@ flags as (
         engagement.first_advocacy_signal_date_365d,
         coalesce(with_at_risk.days_since_last_purchase > with_at_risk.churn_threshold_days, false)
             as is_churned,
+        predictions.churn_probability,
+        predictions.low_p_alive_from_date,
+        coalesce(predictions.p_alive < {{ var('at_risk_p_alive') }}, false) as has_low_p_alive,
         coalesce(with_at_risk.days_since_last_purchase > with_at_risk.at_risk_threshold_days, false)
-            as is_at_risk,
+        or coalesce(predictions.p_alive < {{ var('at_risk_p_alive') }}, false) as is_at_risk,
         coalesce(with_at_risk.reactivation_window_max_gap_days > with_at_risk.churn_threshold_days, false)
             as is_reactivated,
         coalesce(with_at_risk.days_since_first_purchase < {{ var('new_customer_days') }}, false) as is_new,
@@ -112,6 +121,8 @@ flags as (
         on customers.customer_id = with_at_risk.customer_id
     left join engagement
         on customers.customer_id = engagement.customer_id
+    left join predictions
+        on customers.customer_id = predictions.customer_id
 
 ),
 
@@ -157,7 +168,14 @@ final as (
         cast(case stage_dates.lifecycle_stage
             when 'prospect' then stage_dates.signup_date
             when 'churned' then stage_dates.churned_from_date
-            when 'at_risk' then stage_dates.at_risk_from_date
+            when 'at_risk'
+                then least(
+                        case
+                            when stage_dates.days_since_last_purchase > stage_dates.at_risk_threshold_days
+                                then stage_dates.at_risk_from_date
+                        end,
+                        case when stage_dates.has_low_p_alive then stage_dates.low_p_alive_from_date end
+                    )
             when 'reactivated' then stage_dates.reactivation_candidate_date
             when 'new' then stage_dates.first_purchase_date
             when 'advocate'
@@ -180,6 +198,8 @@ final as (
         cast(round(stage_dates.at_risk_threshold_days, 1) as double) as at_risk_threshold_days,
         cast(round(stage_dates.churn_threshold_days, 1) as double) as churn_threshold_days,
         stage_dates.reactivation_window_max_gap_days as reactivation_gap_days,
+        stage_dates.churn_probability,
+        stage_dates.has_low_p_alive,
         stage_dates.has_advocacy_signal,
         stage_dates.is_new,
         stage_dates.is_loyal,

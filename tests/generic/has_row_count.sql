@@ -1,8 +1,11 @@
-{#- The model has exactly the expected number of rows. #}
+{#- The model has exactly `expected` rows (e.g. 1 for a single-row parameter model). Returns one row
+    with the actual and expected counts when they differ. #}
 {% test has_row_count(model, expected) %}
 
-select row_count
-from (select count(*) as row_count from {{ model }}) as counted
-where row_count <> {{ expected }}
+select
+    count(*) as actual_row_count,
+    {{ expected }} as expected_row_count
+from {{ model }}
+having count(*) <> {{ expected }}
 
 {% endtest %}

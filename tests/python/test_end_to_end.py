@@ -251,7 +251,9 @@ def test_as_of_date_on_full_data_equals_data_cut_at_that_date(clean_build: Built
     _cut_raw(clean_build.raw_dir, cut_raw, CUT_DATE)
     cut_db = tmp_path / "cut" / "w.duckdb"
     cut_db.parent.mkdir()
-    res = _dbt_build(cut_raw, cut_db, "--select", "+path:models/marts", "--exclude", "test_type:data", "--vars", vars_arg)
+    res = _dbt_build(
+        cut_raw, cut_db, "--select", "+path:models/marts", "--exclude", "test_type:data", "--vars", vars_arg
+    )
     assert res.returncode == 0, res.stdout[-4000:]
     con = duckdb.connect()
     con.execute(f"attach '{full_db}' as full_wh (read_only)")

@@ -139,11 +139,11 @@ final as (
             as decimal(18, 2)
         ) as net_revenue,
         case
-            when order_status = 'cancelled' then cast(0 as decimal(18, 2))
+            when order_status = 'cancelled' or kept_share = 0 then cast(0 as decimal(18, 2))
             when not has_unknown_cost then cast(coalesce(kept_cost_amount, 0) as decimal(18, 2))
         end as cost_amount,
         case
-            when order_status = 'cancelled' then cast(0 as decimal(18, 2))
+            when order_status = 'cancelled' or kept_share = 0 then cast(0 as decimal(18, 2))
             when not has_unknown_cost
                 then
                     cast(

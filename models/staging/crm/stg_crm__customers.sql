@@ -29,7 +29,7 @@ renamed as (
         {{ parse_timestamp_utc('signup_at') }} as signed_up_at,
         coalesce(nullif(lower(trim(acquisition_channel)), ''), 'unknown') as acquisition_channel,
         coalesce(marketing_consent, false) as has_marketing_consent,
-        updated_at as updated_at_raw,
+        {{ clean_key('updated_at') }} as updated_at_raw,
         {{ parse_timestamp_utc('updated_at') }} as updated_at,
         signup_at as signup_at_raw,
         _loaded_at

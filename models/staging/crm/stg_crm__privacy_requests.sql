@@ -35,7 +35,8 @@ final as (
         requested_at,
         case
             when privacy_request_id is null or customer_id is null then 'missing_key'
-            when {{ is_unparseable_timestamp('requested_at_raw') }} then 'unparseable_timestamp'
+            when requested_at_raw is null or {{ is_unparseable_timestamp('requested_at_raw') }}
+                then 'unparseable_timestamp'
             when requested_at > _loaded_at then 'future_timestamp'
         end as quarantine_reason,
         _loaded_at

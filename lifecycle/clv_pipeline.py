@@ -1,0 +1,372 @@
+"""The CLV steps the dbt Python models run: fit, score, backtest (pandas in, pandas out).
+
+The dbt models under ``models/intermediate/clv/`` are thin wrappers around these functions, so
+everything here is unit-tested without dbt (``tests/python/test_clv_pipeline.py``). The maths is
+in :mod:`lifecycle.clv`.
+
+Inputs are per-customer summaries in days with the columns of ``int_customers_clv_summarised``:
+``customer_id``, ``frequency`` (repeat purchase days), ``recency_days``, ``tenure_days``,
+``avg_repeat_day_revenue`` (mean net revenue per repeat purchase day), ``margin_rate``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from lifecycle.clv import (
+    BgNbdFit,
+    ClvFitError,
+    GammaGammaFit,
+    conditional_expected_spend,
+    discounted_value,
+    expected_next_purchase_days,
+    expected_purchases,
+    fit_bgnbd,
+    fit_gamma_gamma,
+    p_alive,
+)
+
+#: Below this p_alive the next-purchase date is not reported (the customer is more likely gone).
+NEXT_PURCHASE_MIN_P_ALIVE = 0.5
+
+
+@dataclass(frozen=True)
+class ClvSettings:
+    """The dbt vars that drive the CLV models."""
+
+    horizon_days: int = 365
+    annual_discount_rate: float = 0.10
+    holdout_days: int = 180
+    min_repeat_buyers: int = 10
+    at_risk_p_alive: float = 0.3
+
+    def __post_init__(self) -> None:
+        if self.horizon_days <= 0:
+            raise ValueError(f"clv_horizon_days must be positive, got {self.horizon_days}")
+        if not -1 < self.annual_discount_rate < 10:
+            raise ValueError(f"clv_annual_discount_rate must be in (-1, 10), got {self.annual_discount_rate}")
+        if self.holdout_days <= 0:
+            raise ValueError(f"clv_holdout_days must be positive, got {self.holdout_days}")
+        if not 0 <= self.at_risk_p_alive < 1:
+            raise ValueError(f"at_risk_p_alive must be in [0, 1), got {self.at_risk_p_alive}")
+
+
+def as_date(value: object) -> date:
+    """A date from what DuckDB hands pandas for a DATE (datetime.date, Timestamp or datetime64)."""
+    if isinstance(value, date) and not isinstance(value, pd.Timestamp):
+        return value if type(value) is date else value.date()  # type: ignore[attr-defined]
+    return pd.Timestamp(value).date()  # type: ignore[arg-type]
+
+
+def _buyers(summary: pd.DataFrame) -> pd.DataFrame:
+    required = {"customer_id", "frequency", "recency_days", "tenure_days", "avg_repeat_day_revenue"}
+    missing = required - set(summary.columns)
+    if missing:
+        raise ClvFitError(f"the CLV summary lacks columns {sorted(missing)}")
+    return summary[summary["frequency"].notna()].reset_index(drop=True)
+
+
+def fit_models(summary: pd.DataFrame, settings: ClvSettings) -> tuple[BgNbdFit, GammaGammaFit]:
+    """Fit BG/NBD on every buyer and Gamma-Gamma on repeat buyers with positive spend.
+
+    Raises :class:`ClvFitError` with the cause when the data cannot support a fit; the dbt build
+    then fails instead of publishing NaN.
+    """
+    buyers = _buyers(summary)
+    if buyers.empty:
+        raise ClvFitError("no customer has a purchase on or before as_of_date: nothing to fit")
+    x = buyers["frequency"].to_numpy(dtype=float)
+    bg = fit_bgnbd(
+        x,
+        buyers["recency_days"].to_numpy(dtype=float),
+        buyers["tenure_days"].to_numpy(dtype=float),
+        min_repeat_buyers=settings.min_repeat_buyers,
+    )
+    m = buyers["avg_repeat_day_revenue"].to_numpy(dtype=float)
+    spenders = (x >= 1) & np.isfinite(m) & (m > 0)
+    if spenders.sum() < settings.min_repeat_buyers:
+        raise ClvFitError(
+            f"Gamma-Gamma needs at least {settings.min_repeat_buyers} repeat buyers with positive spend; "
+            f"found {int(spenders.sum())}"
+        )
+    gg = fit_gamma_gamma(x[spenders], m[spenders])
+    for name, value in {**bg.params, **gg.params}.items():
+        if not math.isfinite(value) or value <= 0:
+            raise ClvFitError(f"fitted parameter {name} = {value} is not a positive finite number")
+    return bg, gg
+
+
+def parameters_row(bg: BgNbdFit, gg: GammaGammaFit, as_of_date: date, settings: ClvSettings) -> pd.DataFrame:
+    """One row describing the fitted models (the ``clv_model_parameters`` mart)."""
+    return pd.DataFrame(
+        [
+            {
+                "as_of_date": as_of_date,
+                "time_unit": "day",
+                "r": bg.r,
+                "alpha": bg.alpha,
+                "a": bg.a,
+                "b": bg.b,
+                "p": gg.p,
+                "q": gg.q,
+                "gamma": gg.gamma,
+                "bgnbd_log_likelihood": bg.log_likelihood,
+                "gamma_gamma_log_likelihood": gg.log_likelihood,
+                "bgnbd_customers": bg.n_customers,
+                "bgnbd_patterns": bg.n_patterns,
+                "gamma_gamma_customers": gg.n_customers,
+                "is_converged": bool(bg.converged and gg.converged),
+                "bgnbd_iterations": bg.iterations,
+                "gamma_gamma_iterations": gg.iterations,
+                "fit_seconds": bg.fit_seconds + gg.fit_seconds,
+                "population_avg_order_value": gg.mean_spend,
+                "horizon_days": settings.horizon_days,
+                "annual_discount_rate": settings.annual_discount_rate,
+            }
+        ]
+    )
+
+
+def fits_from_parameters(row: pd.Series) -> tuple[BgNbdFit, GammaGammaFit]:
+    """Rebuild the fit objects from a ``parameters_row`` row (scoring reuses the stored fit)."""
+    bg = BgNbdFit(
+        r=float(row["r"]),
+        alpha=float(row["alpha"]),
+        a=float(row["a"]),
+        b=float(row["b"]),
+        log_likelihood=float(row["bgnbd_log_likelihood"]),
+        n_customers=int(row["bgnbd_customers"]),
+        n_patterns=int(row["bgnbd_patterns"]),
+        converged=bool(row["is_converged"]),
+        iterations=int(row["bgnbd_iterations"]),
+        fit_seconds=0.0,
+        message="stored",
+    )
+    gg = GammaGammaFit(
+        p=float(row["p"]),
+        q=float(row["q"]),
+        gamma=float(row["gamma"]),
+        log_likelihood=float(row["gamma_gamma_log_likelihood"]),
+        n_customers=int(row["gamma_gamma_customers"]),
+        converged=bool(row["is_converged"]),
+        iterations=int(row["gamma_gamma_iterations"]),
+        fit_seconds=0.0,
+        message="stored",
+    )
+    return bg, gg
+
+
+def p_alive_crossing_days(bg: BgNbdFit, x: np.ndarray, t_x: np.ndarray, threshold: float) -> np.ndarray:
+    """Tenure (days since the first purchase) at which p_alive first falls below ``threshold``.
+
+    p_alive = 1 / (1 + a/(b+x-1) ((α+T)/(α+t_x))^(r+x)) decreases in T for x > 0, so it is below
+    ``threshold`` exactly when ``α + T > (α + t_x) (((1-θ)/θ) (b+x-1)/a)^(1/(r+x))``. NaN for
+    one-time buyers (x = 0), whose p_alive is always 1, and for ``threshold`` = 0.
+    """
+    x = np.asarray(x, dtype=float)
+    t_x = np.asarray(t_x, dtype=float)
+    out = np.full(x.shape, np.nan)
+    if threshold <= 0:
+        return out
+    rep = x > 0
+    log_ratio = (np.log1p(-threshold) - math.log(threshold) + np.log(bg.b + x[rep] - 1.0) - math.log(bg.a)) / (
+        bg.r + x[rep]
+    )
+    out[rep] = np.maximum((bg.alpha + t_x[rep]) * np.exp(log_ratio) - bg.alpha, t_x[rep])
+    return out
+
+
+def score_customers(
+    summary: pd.DataFrame, bg: BgNbdFit, gg: GammaGammaFit, as_of_date: date, settings: ClvSettings
+) -> pd.DataFrame:
+    """Per-buyer predictions. Prospects (no purchase) are not scored: the mart reports them as 0.
+
+    Columns: ``customer_id``, ``p_alive``, ``churn_probability``, ``expected_purchases_90d``,
+    ``expected_purchases_horizon``, ``expected_avg_order_value``, ``predicted_revenue``,
+    ``predicted_clv``, ``margin_rate_used``, ``is_margin_rate_estimated``,
+    ``expected_next_purchase_date`` (the median wait given alive, see
+    :func:`lifecycle.clv.expected_next_purchase_days`; null when p_alive < 0.5 or the wait exceeds
+    the horizon).
+    """
+    buyers = _buyers(summary)
+    x = buyers["frequency"].to_numpy(dtype=float)
+    t_x = buyers["recency_days"].to_numpy(dtype=float)
+    T = buyers["tenure_days"].to_numpy(dtype=float)
+    m = buyers["avg_repeat_day_revenue"].to_numpy(dtype=float)
+    has_spend = (x >= 1) & np.isfinite(m) & (m > 0)
+    spend = np.where(
+        has_spend,
+        conditional_expected_spend(gg, np.where(has_spend, x, 1.0), np.where(has_spend, m, 1.0)),
+        gg.mean_spend,
+    )
+    alive = p_alive(bg, x, t_x, T)
+    revenue = discounted_value(bg, x, t_x, T, spend, settings.horizon_days, settings.annual_discount_rate)
+    margin_rate = buyers.get("margin_rate", pd.Series(np.nan, index=buyers.index)).to_numpy(dtype=float)
+    known = np.isfinite(margin_rate)
+    # Customers without known costs get the median margin rate of those with known costs; with no
+    # cost data at all, CLV is revenue (margin rate 1).
+    fallback_rate = float(np.median(margin_rate[known])) if known.any() else 1.0
+    margin_rate = np.where(known, margin_rate, fallback_rate)
+    wait = expected_next_purchase_days(bg, x, t_x, T, min_p_alive=NEXT_PURCHASE_MIN_P_ALIVE)
+    # Reported only when likely alive and expected within the horizon; otherwise null.
+    next_dates = [
+        as_of_date + timedelta(days=math.ceil(w)) if math.isfinite(w) and w <= settings.horizon_days else None
+        for w in wait
+    ]
+    crossing = p_alive_crossing_days(bg, x, t_x, settings.at_risk_p_alive)
+    first_purchase = [as_of_date - timedelta(days=int(d)) for d in T]
+    low_p_alive_dates = [
+        f + timedelta(days=math.floor(c)) + timedelta(days=1) if math.isfinite(c) else None
+        for f, c in zip(first_purchase, crossing, strict=True)
+    ]
+    out = pd.DataFrame(
+        {
+            "customer_id": buyers["customer_id"].to_numpy(),
+            "p_alive": alive,
+            "churn_probability": 1.0 - alive,
+            "expected_purchases_90d": expected_purchases(bg, 90.0, x, t_x, T),
+            "expected_purchases_horizon": expected_purchases(bg, float(settings.horizon_days), x, t_x, T),
+            "expected_avg_order_value": spend,
+            "predicted_revenue": revenue,
+            "predicted_clv": revenue * margin_rate,
+            "margin_rate_used": margin_rate,
+            "is_margin_rate_estimated": ~known,
+            "expected_next_purchase_date": pd.Series(next_dates, dtype="object"),
+            "low_p_alive_from_date": pd.Series(low_p_alive_dates, dtype="object"),
+        }
+    )
+    numeric = out.drop(
+        columns=["customer_id", "expected_next_purchase_date", "is_margin_rate_estimated", "low_p_alive_from_date"]
+    )
+    bad = ~np.isfinite(numeric.to_numpy(dtype=float))
+    if bad.any():
+        rows = out.loc[bad.any(axis=1), "customer_id"].head(5).tolist()
+        raise ClvFitError(f"non-finite CLV scores for {int(bad.any(axis=1).sum())} customers, e.g. {rows}")
+    return out
+
+
+def calibration_summary(purchase_days: pd.DataFrame, calibration_end: date, as_of_date: date) -> pd.DataFrame:
+    """Calibration-period summary and holdout actuals from distinct purchase days.
+
+    ``purchase_days``: ``customer_id``, ``purchase_date`` (one row per customer and purchase day),
+    ``net_revenue``. Customers whose first purchase is after ``calibration_end`` are left out.
+    """
+    pdays = purchase_days[["customer_id", "purchase_date", "net_revenue"]].copy()
+    pdays["purchase_date"] = pd.to_datetime(pdays["purchase_date"])
+    pdays = pdays[pdays["purchase_date"] <= pd.Timestamp(as_of_date)]
+    end = pd.Timestamp(calibration_end)
+    cal = pdays[pdays["purchase_date"] <= end]
+    first = cal.groupby("customer_id")["purchase_date"].min().rename("first_date")
+    cal = cal.join(first, on="customer_id")
+    g = cal.groupby("customer_id")
+    summary = pd.DataFrame(
+        {
+            "frequency": g.size() - 1,
+            "recency_days": (g["purchase_date"].max() - first).dt.days,
+            "tenure_days": (end - first).dt.days,
+        }
+    )
+    repeat = cal[cal["purchase_date"] > cal["first_date"]]
+    summary["avg_repeat_day_revenue"] = repeat.groupby("customer_id")["net_revenue"].mean().astype(float)
+    hold = pdays[(pdays["purchase_date"] > end) & pdays["customer_id"].isin(summary.index)]
+    summary["holdout_purchase_days"] = hold.groupby("customer_id").size()
+    summary["holdout_purchase_days"] = summary["holdout_purchase_days"].fillna(0).astype(int)
+    return summary.reset_index()
+
+
+def backtest(purchase_days: pd.DataFrame, as_of_date: date, settings: ClvSettings) -> pd.DataFrame:
+    """Fit on data up to ``as_of_date - holdout_days`` and compare with the holdout.
+
+    Returns the rows of the ``clv_backtest`` mart: ``breakdown`` in {total, calibration_frequency,
+    week}; ``bucket`` (``all``; ``0``..``6``, ``7+``; the week number), ``bucket_order``,
+    ``customers``, ``actual_repeat_purchases``, ``predicted_repeat_purchases`` (for ``week`` rows:
+    cumulative to the end of that week), and for the total row the per-customer correlation and
+    mean absolute error plus the calibration fit's parameters.
+    """
+    holdout = settings.holdout_days
+    cal_end = as_of_date - timedelta(days=holdout)
+    cal = calibration_summary(purchase_days, cal_end, as_of_date)
+    try:
+        bg, _ = fit_models(cal, settings)
+    except ClvFitError as exc:
+        raise ClvFitError(f"backtest calibration fit (data up to {cal_end}): {exc}") from exc
+    x = cal["frequency"].to_numpy(dtype=float)
+    t_x = cal["recency_days"].to_numpy(dtype=float)
+    T = cal["tenure_days"].to_numpy(dtype=float)
+    predicted = expected_purchases(bg, float(holdout), x, t_x, T)
+    actual = cal["holdout_purchase_days"].to_numpy(dtype=float)
+    corr = float(np.corrcoef(predicted, actual)[0, 1]) if len(cal) > 1 and actual.std() > 0 else None
+    base = {"as_of_date": as_of_date, "calibration_end_date": cal_end, "holdout_days": holdout}
+    rows: list[dict[str, object]] = [
+        {
+            **base,
+            "breakdown": "total",
+            "bucket": "all",
+            "bucket_order": 0,
+            "customers": len(cal),
+            "actual_repeat_purchases": float(actual.sum()),
+            "predicted_repeat_purchases": float(predicted.sum()),
+            "correlation": corr,
+            "mean_absolute_error": float(np.abs(predicted - actual).mean()),
+            "r": bg.r,
+            "alpha": bg.alpha,
+            "a": bg.a,
+            "b": bg.b,
+        }
+    ]
+    bucket = np.minimum(x, 7).astype(int)
+    for k in range(8):
+        sel = bucket == k
+        rows.append(
+            {
+                **base,
+                "breakdown": "calibration_frequency",
+                "bucket": f"{k}+" if k == 7 else str(k),
+                "bucket_order": k,
+                "customers": int(sel.sum()),
+                "actual_repeat_purchases": float(actual[sel].sum()),
+                "predicted_repeat_purchases": float(predicted[sel].sum()),
+                "correlation": None,
+                "mean_absolute_error": float(np.abs(predicted[sel] - actual[sel]).mean())
+                if sel.any()
+                else None,
+                "r": None,
+                "alpha": None,
+                "a": None,
+                "b": None,
+            }
+        )
+    pdays = purchase_days[["customer_id", "purchase_date"]].copy()
+    pdays["purchase_date"] = pd.to_datetime(pdays["purchase_date"])
+    hold = pdays[
+        (pdays["purchase_date"] > pd.Timestamp(cal_end))
+        & (pdays["purchase_date"] <= pd.Timestamp(as_of_date))
+        & pdays["customer_id"].isin(cal["customer_id"])
+    ]
+    day_in_holdout = (hold["purchase_date"] - pd.Timestamp(cal_end)).dt.days.to_numpy()
+    n_weeks = math.ceil(holdout / 7)
+    for week in range(1, n_weeks + 1):
+        t = float(min(7 * week, holdout))
+        rows.append(
+            {
+                **base,
+                "breakdown": "week",
+                "bucket": str(week),
+                "bucket_order": week,
+                "customers": len(cal),
+                "actual_repeat_purchases": float((day_in_holdout <= t).sum()),
+                "predicted_repeat_purchases": float(expected_purchases(bg, t, x, t_x, T).sum()),
+                "correlation": None,
+                "mean_absolute_error": None,
+                "r": None,
+                "alpha": None,
+                "a": None,
+                "b": None,
+            }
+        )
+    return pd.DataFrame(rows)

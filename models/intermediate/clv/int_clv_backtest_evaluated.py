@@ -1,0 +1,17 @@
+"""Backtest: refit on data up to as_of_date - clv_holdout_days, predict the holdout, compare."""
+
+from lifecycle.clv_pipeline import ClvSettings, as_date, backtest
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    settings = ClvSettings(
+        horizon_days=int(dbt.config.get("clv_horizon_days")),
+        annual_discount_rate=float(dbt.config.get("clv_annual_discount_rate")),
+        holdout_days=int(dbt.config.get("clv_holdout_days")),
+        min_repeat_buyers=int(dbt.config.get("clv_min_repeat_buyers")),
+    )
+    purchase_days = dbt.ref("int_purchase_days_aggregated").df()
+    as_of = dbt.ref("int_as_of_date").df()
+    as_of_date = as_date(as_of["as_of_date"].iloc[0])
+    return backtest(purchase_days, as_of_date, settings)

@@ -1,0 +1,22 @@
+"""Fit BG/NBD and Gamma-Gamma by maximum likelihood on every buyer as of the as-of date.
+
+One row of parameters. A fit that cannot converge or that the data cannot support raises
+lifecycle.clv.ClvFitError, which fails the build with its message: nothing is published.
+"""
+
+from lifecycle.clv_pipeline import ClvSettings, as_date, fit_models, parameters_row
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    settings = ClvSettings(
+        horizon_days=int(dbt.config.get("clv_horizon_days")),
+        annual_discount_rate=float(dbt.config.get("clv_annual_discount_rate")),
+        holdout_days=int(dbt.config.get("clv_holdout_days")),
+        min_repeat_buyers=int(dbt.config.get("clv_min_repeat_buyers")),
+    )
+    summary = dbt.ref("int_customers_clv_summarised").df()
+    as_of = dbt.ref("int_as_of_date").df()
+    as_of_date = as_date(as_of["as_of_date"].iloc[0])
+    bg, gg = fit_models(summary, settings)
+    return parameters_row(bg, gg, as_of_date, settings)
