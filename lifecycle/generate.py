@@ -891,7 +891,7 @@ def _arrow_int(values: Sequence[int | None]) -> pa.Array:
     return pa.array(list(values), type=pa.int32())
 
 
-def inject(
+def _inject(
     table: str,
     cols: Columns,
     eligible: np.ndarray,
@@ -1963,7 +1963,7 @@ class _Chunk:
         keyless = np.zeros(self.o_kind.size, dtype=bool)
         for table, sl in (("shop_orders", slice(0, n_shop)), ("pos_transactions", slice(n_shop, None))):
             test = test_order[sl]
-            cols, picked = inject(table, self.tables[table], ~test, ctx.dirty, ctx.seed, self.index, stats)
+            cols, picked = _inject(table, self.tables[table], ~test, ctx.dirty, ctx.seed, self.index, stats)
             self.tables[table] = cols
             q = test.copy()
             for r in ROW_DEFECTS[table]:
@@ -1987,7 +1987,7 @@ class _Chunk:
                 cons["parent_quarantined"] = cons.get("parent_quarantined", 0) + parented
             if orphaned:
                 cons["orphan_line"] = cons.get("orphan_line", 0) + orphaned
-            cols, _ = inject(
+            cols, _ = _inject(
                 table,
                 self.tables[table],
                 clean_parent,
@@ -2005,7 +2005,7 @@ class _Chunk:
         cols = self.tables[table]
         if eligible is None:
             eligible = np.ones(len(cols["_loaded_at"]), dtype=bool)
-        self.tables[table], _ = inject(table, cols, eligible, self.ctx.dirty, self.ctx.seed, self.index, self.stats)
+        self.tables[table], _ = _inject(table, cols, eligible, self.ctx.dirty, self.ctx.seed, self.index, self.stats)
         self.emit(table)
 
     def emit(self, table: str) -> None:
@@ -2095,7 +2095,7 @@ def _marketing_spend(ctx: _Context, n_customers: int, stats: _Stats) -> pa.Table
         "amount": _money_strings(cents),
         "_loaded_at": _ts_array(loaded),
     }
-    cols, _ = inject("marketing_spend", cols, np.ones(d.size, dtype=bool), ctx.dirty, ctx.seed, 10**6, stats)
+    cols, _ = _inject("marketing_spend", cols, np.ones(d.size, dtype=bool), ctx.dirty, ctx.seed, 10**6, stats)
     rt = schema.TABLES["marketing_spend"]
     return pa.Table.from_arrays([cols[c] for c in rt.column_names], schema=rt.arrow_schema)
 

@@ -35,7 +35,7 @@ deduplicated as (
 final as (
 
     select
-        coalesce(deduplicated.spend_date_raw, '') || '|' || deduplicated.acquisition_channel as channel_spend_id,
+        deduplicated.spend_date_raw || '|' || deduplicated.acquisition_channel as channel_spend_id,
         deduplicated.spend_date,
         deduplicated.acquisition_channel,
         deduplicated.currency_code,
