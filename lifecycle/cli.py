@@ -79,6 +79,40 @@ def _cmd_check_raw(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from lifecycle.validate import ValidationError, validate_warehouse
+
+    try:
+        report = validate_warehouse(Path(args.db) if args.db else paths.warehouse_path(), Path(args.reports))
+    except ValidationError as exc:
+        print(f"lifecycle validate: error: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(report.summary_lines()))
+    return 0 if report.success else 1
+
+
+def _cmd_publish(args: argparse.Namespace) -> int:
+    from lifecycle.publish import PublishError, default_serving_path, publish, rollback
+
+    serving = Path(args.serving) if args.serving else default_serving_path()
+    try:
+        if args.rollback:
+            print(rollback(serving))
+            return 0
+        result = publish(
+            Path(args.db) if args.db else paths.warehouse_path(),
+            serving,
+            skip_validate=args.skip_validate,
+            dbt_results=Path(args.dbt_results) if args.dbt_results else None,
+            reports_dir=Path(args.reports),
+        )
+    except PublishError as exc:
+        print(f"lifecycle publish: error: {exc}", file=sys.stderr)
+        return 1
+    print("\n".join(result.summary_lines()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lifecycle", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -106,6 +140,22 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check-raw", help="check raw files against the landing contract before a build")
     c.add_argument("--raw-dir")
     c.set_defaults(func=_cmd_check_raw)
+
+    v = sub.add_parser("validate", help="run the Great Expectations suites on every mart; Data Docs under reports/")
+    v.add_argument("--db", help="warehouse file (default: LIFECYCLE_DB or warehouse/lifecycle.duckdb)")
+    v.add_argument("--reports", default=str(paths.PROJECT_ROOT / "reports"), help="reports directory")
+    v.set_defaults(func=_cmd_validate)
+
+    pb = sub.add_parser("publish", help="audit the warehouse (dbt results + validation), then publish the marts")
+    pb.add_argument("--db", help="working warehouse (default: LIFECYCLE_DB or warehouse/lifecycle.duckdb)")
+    pb.add_argument("--serving", help="serving file (default: serving.duckdb next to the warehouse)")
+    pb.add_argument(
+        "--dbt-results", help="run_results.json of the last dbt build (default: $DBT_TARGET_PATH or target/)"
+    )
+    pb.add_argument("--skip-validate", action="store_true", help="skip the Great Expectations audit")
+    pb.add_argument("--reports", default=str(paths.PROJECT_ROOT / "reports"), help="reports directory")
+    pb.add_argument("--rollback", action="store_true", help="swap the serving file with the previous published copy")
+    pb.set_defaults(func=_cmd_publish)
 
     d = sub.add_parser("dbt", help="run dbt with the project's profile, e.g. lifecycle dbt build")
     d.add_argument("dbt_args", nargs=argparse.REMAINDER)

@@ -17,6 +17,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from lifecycle.clv import (
     BgNbdFit,
@@ -68,7 +69,10 @@ def _buyers(summary: pd.DataFrame) -> pd.DataFrame:
     missing = required - set(summary.columns)
     if missing:
         raise ClvFitError(f"the CLV summary lacks columns {sorted(missing)}")
-    return summary[summary["frequency"].notna()].reset_index(drop=True)
+    # Sorted so a fit does not depend on the order the warehouse returns rows in: floating-point sums
+    # (and so the optimiser path) would otherwise differ between two builds of the same data.
+    buyers = summary[summary["frequency"].notna()]
+    return buyers.sort_values("customer_id", kind="mergesort").reset_index(drop=True)
 
 
 def fit_models(summary: pd.DataFrame, settings: ClvSettings) -> tuple[BgNbdFit, GammaGammaFit]:
@@ -78,15 +82,8 @@ def fit_models(summary: pd.DataFrame, settings: ClvSettings) -> tuple[BgNbdFit, 
     then fails instead of publishing NaN.
     """
     buyers = _buyers(summary)
-    if buyers.empty:
-        raise ClvFitError("no customer has a purchase on or before as_of_date: nothing to fit")
+    bg = _fit_purchase_model(buyers, settings)
     x = buyers["frequency"].to_numpy(dtype=float)
-    bg = fit_bgnbd(
-        x,
-        buyers["recency_days"].to_numpy(dtype=float),
-        buyers["tenure_days"].to_numpy(dtype=float),
-        min_repeat_buyers=settings.min_repeat_buyers,
-    )
     m = buyers["avg_repeat_day_revenue"].to_numpy(dtype=float)
     spenders = (x >= 1) & np.isfinite(m) & (m > 0)
     if spenders.sum() < settings.min_repeat_buyers:
@@ -95,10 +92,33 @@ def fit_models(summary: pd.DataFrame, settings: ClvSettings) -> tuple[BgNbdFit, 
             f"found {int(spenders.sum())}"
         )
     gg = fit_gamma_gamma(x[spenders], m[spenders])
-    for name, value in {**bg.params, **gg.params}.items():
+    _check_parameters(gg.params)
+    return bg, gg
+
+
+def _check_parameters(params: dict[str, float]) -> None:
+    for name, value in params.items():
         if not math.isfinite(value) or value <= 0:
             raise ClvFitError(f"fitted parameter {name} = {value} is not a positive finite number")
-    return bg, gg
+
+
+def _fit_purchase_model(buyers: pd.DataFrame, settings: ClvSettings) -> BgNbdFit:
+    """The BG/NBD part of :func:`fit_models` (all the backtest needs)."""
+    if buyers.empty:
+        raise ClvFitError("no customer has a purchase on or before as_of_date: nothing to fit")
+    bg = fit_bgnbd(
+        buyers["frequency"].to_numpy(dtype=float),
+        buyers["recency_days"].to_numpy(dtype=float),
+        buyers["tenure_days"].to_numpy(dtype=float),
+        min_repeat_buyers=settings.min_repeat_buyers,
+    )
+    _check_parameters(bg.params)
+    return bg
+
+
+def _date_column(values: list[date | None]) -> pd.Series:
+    """A nullable DATE column: an all-None object column would reach DuckDB as INTEGER."""
+    return pd.Series(pd.array(values, dtype=pd.ArrowDtype(pa.date32())))
 
 
 def parameters_row(bg: BgNbdFit, gg: GammaGammaFit, as_of_date: date, settings: ClvSettings) -> pd.DataFrame:
@@ -191,7 +211,10 @@ def score_customers(
     ``predicted_clv``, ``margin_rate_used``, ``is_margin_rate_estimated``,
     ``expected_next_purchase_date`` (the median wait given alive, see
     :func:`lifecycle.clv.expected_next_purchase_days`; null when p_alive < 0.5 or the wait exceeds
-    the horizon).
+    the horizon), ``low_p_alive_from_date`` (the first day with p_alive < ``at_risk_p_alive``, past
+    or projected; on or before ``as_of_date`` exactly when p_alive < ``at_risk_p_alive`` now; null
+    for one-time buyers, for ``at_risk_p_alive`` = 0 and beyond 9999-12-31). Date columns are
+    Arrow ``date32`` so that DuckDB types them DATE even when every value is null.
     """
     buyers = _buyers(summary)
     x = buyers["frequency"].to_numpy(dtype=float)
@@ -218,11 +241,17 @@ def score_customers(
         as_of_date + timedelta(days=math.ceil(w)) if math.isfinite(w) and w <= settings.horizon_days else None
         for w in wait
     ]
-    crossing = p_alive_crossing_days(bg, x, t_x, settings.at_risk_p_alive)
+    # The first whole day of tenure on which p_alive < at_risk_p_alive (customer_lifecycle's rule):
+    # the day after the crossing, or the last purchase day itself when p_alive is below the
+    # threshold from then on. Null for one-time buyers, and when beyond the calendar (rare dropout).
+    threshold = settings.at_risk_p_alive
+    crossing = p_alive_crossing_days(bg, x, t_x, threshold)
+    below_from_last = (x > 0) & (p_alive(bg, x, t_x, t_x) < threshold)
+    low_day = np.where(below_from_last, t_x, np.floor(crossing) + 1.0)
     first_purchase = [as_of_date - timedelta(days=int(d)) for d in T]
     low_p_alive_dates = [
-        f + timedelta(days=math.floor(c)) + timedelta(days=1) if math.isfinite(c) else None
-        for f, c in zip(first_purchase, crossing, strict=True)
+        f + timedelta(days=int(d)) if math.isfinite(d) and d <= (date.max - f).days else None
+        for f, d in zip(first_purchase, low_day, strict=True)
     ]
     out = pd.DataFrame(
         {
@@ -236,8 +265,8 @@ def score_customers(
             "predicted_clv": revenue * margin_rate,
             "margin_rate_used": margin_rate,
             "is_margin_rate_estimated": ~known,
-            "expected_next_purchase_date": pd.Series(next_dates, dtype="object"),
-            "low_p_alive_from_date": pd.Series(low_p_alive_dates, dtype="object"),
+            "expected_next_purchase_date": _date_column(next_dates),
+            "low_p_alive_from_date": _date_column(low_p_alive_dates),
         }
     )
     numeric = out.drop(
@@ -280,7 +309,8 @@ def calibration_summary(purchase_days: pd.DataFrame, calibration_end: date, as_o
 
 
 def backtest(purchase_days: pd.DataFrame, as_of_date: date, settings: ClvSettings) -> pd.DataFrame:
-    """Fit on data up to ``as_of_date - holdout_days`` and compare with the holdout.
+    """Fit BG/NBD (only: spend plays no part) on data up to ``as_of_date - holdout_days`` and compare
+    with the holdout.
 
     Returns the rows of the ``clv_backtest`` mart: ``breakdown`` in {total, calibration_frequency,
     week}; ``bucket`` (``all``; ``0``..``6``, ``7+``; the week number), ``bucket_order``,
@@ -292,7 +322,7 @@ def backtest(purchase_days: pd.DataFrame, as_of_date: date, settings: ClvSetting
     cal_end = as_of_date - timedelta(days=holdout)
     cal = calibration_summary(purchase_days, cal_end, as_of_date)
     try:
-        bg, _ = fit_models(cal, settings)
+        bg = _fit_purchase_model(_buyers(cal), settings)
     except ClvFitError as exc:
         raise ClvFitError(f"backtest calibration fit (data up to {cal_end}): {exc}") from exc
     x = cal["frequency"].to_numpy(dtype=float)
@@ -369,4 +399,8 @@ def backtest(purchase_days: pd.DataFrame, as_of_date: date, settings: ClvSetting
                 "b": None,
             }
         )
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    # Null-only columns (no correlation when nobody bought in the holdout) must stay DOUBLE.
+    nullable = ["correlation", "mean_absolute_error", "r", "alpha", "a", "b"]
+    out[nullable] = out[nullable].astype(float)
+    return out

@@ -46,13 +46,9 @@ thresholds as (
     select
         purchases.*,
         population.population_gap_days,
-        {#- Shrink the customer's own median gap toward the population's: a customer with few
-            gaps mostly gets the population's cadence, one with many gaps their own. #}
-        (
-            coalesce(purchases.median_gap_days, 0) * purchases.gap_count
-            + population.population_gap_days * {{ var('gap_prior_weight') }}
-        )
-        / (purchases.gap_count + {{ var('gap_prior_weight') }}) as typical_gap_days
+        {{ lifecycle_typical_gap(
+            'purchases.median_gap_days', 'purchases.gap_count', 'population.population_gap_days'
+        ) }} as typical_gap_days
     from purchases
     cross join population
 
@@ -62,10 +58,7 @@ bounded as (
 
     select
         *,
-        least(
-            greatest({{ var('churn_gap_multiple') }} * typical_gap_days, {{ var('churn_floor_days') }}),
-            {{ var('churn_cap_days') }}
-        ) as churn_threshold_days
+        {{ lifecycle_churn_threshold('typical_gap_days') }} as churn_threshold_days
     from thresholds
 
 ),
@@ -74,10 +67,7 @@ with_at_risk as (
 
     select
         *,
-        least(
-            greatest({{ var('at_risk_gap_multiple') }} * typical_gap_days, {{ var('at_risk_floor_days') }}),
-            churn_threshold_days
-        ) as at_risk_threshold_days
+        {{ lifecycle_at_risk_threshold('typical_gap_days', 'churn_threshold_days') }} as at_risk_threshold_days
     from bounded
 
 ),
@@ -103,19 +93,19 @@ flags as (
         with_at_risk.reactivation_candidate_date,
         coalesce(engagement.has_advocacy_signal_365d, false) as has_advocacy_signal,
         engagement.first_advocacy_signal_date_365d,
-        coalesce(with_at_risk.days_since_last_purchase > with_at_risk.churn_threshold_days, false)
+        {{ lifecycle_is_churned('with_at_risk.days_since_last_purchase', 'with_at_risk.churn_threshold_days') }}
             as is_churned,
         predictions.churn_probability,
         predictions.low_p_alive_from_date,
-        coalesce(predictions.p_alive < {{ var('at_risk_p_alive') }}, false) as has_low_p_alive,
-        coalesce(with_at_risk.days_since_last_purchase > with_at_risk.at_risk_threshold_days, false)
-        or coalesce(predictions.p_alive < {{ var('at_risk_p_alive') }}, false) as is_at_risk,
-        coalesce(with_at_risk.reactivation_window_max_gap_days > with_at_risk.churn_threshold_days, false)
-            as is_reactivated,
-        coalesce(with_at_risk.days_since_first_purchase < {{ var('new_customer_days') }}, false) as is_new,
-        coalesce(
-            with_at_risk.purchase_days_last_365d >= {{ var('loyal_min_purchase_days_365') }}, false
-        ) as is_loyal
+        {{ lifecycle_has_low_p_alive('predictions.p_alive') }} as has_low_p_alive,
+        {{ lifecycle_is_at_risk(
+            'with_at_risk.days_since_last_purchase', 'with_at_risk.at_risk_threshold_days', 'predictions.p_alive'
+        ) }} as is_at_risk,
+        {{ lifecycle_is_reactivated(
+            'with_at_risk.reactivation_window_max_gap_days', 'with_at_risk.churn_threshold_days'
+        ) }} as is_reactivated,
+        {{ lifecycle_is_new('with_at_risk.days_since_first_purchase') }} as is_new,
+        {{ lifecycle_is_loyal('with_at_risk.purchase_days_last_365d') }} as is_loyal
     from customers
     left join with_at_risk
         on customers.customer_id = with_at_risk.customer_id
@@ -130,16 +120,10 @@ staged as (
 
     select
         flags.*,
-        case
-            when not flags.has_purchased then 'prospect'
-            when flags.is_churned then 'churned'
-            when flags.is_at_risk then 'at_risk'
-            when flags.is_reactivated then 'reactivated'
-            when flags.is_new then 'new'
-            when flags.has_advocacy_signal then 'advocate'
-            when flags.is_loyal then 'loyal'
-            else 'active'
-        end as lifecycle_stage
+        {{ lifecycle_stage(
+            'flags.has_purchased', 'flags.is_churned', 'flags.is_at_risk', 'flags.is_reactivated',
+            'flags.is_new', 'flags.has_advocacy_signal', 'flags.is_loyal'
+        ) }} as lifecycle_stage
     from flags
 
 ),

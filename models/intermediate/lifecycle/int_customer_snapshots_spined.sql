@@ -1,0 +1,106 @@
+{#- One row per customer per snapshot date: every month end from the month of the customer's
+    first known activity (sign-up or first purchase, not before the first month with any purchase
+    in the data) to the as-of date, plus the as-of date itself when it is not a month end. #}
+with recursive
+
+customers as (
+
+    select * from {{ ref('int_customers_resolved') }}
+
+),
+
+purchase_days as (
+
+    select * from {{ ref('int_purchase_days_aggregated') }}
+
+),
+
+as_of as (
+
+    select as_of_date from {{ ref('int_as_of_date') }}
+
+),
+
+first_purchases as (
+
+    select
+        customer_id,
+        min(purchase_date) as first_purchase_date
+    from purchase_days
+    group by 1
+
+),
+
+data_start as (
+
+    select cast({{ dbt.date_trunc('month', 'min(purchase_date)') }} as date) as first_month
+    from purchase_days
+
+),
+
+months as (
+
+    {#- A recursive month spine (dbt.date_spine queries the warehouse at compile time). #}
+    select data_start.first_month as date_month
+    from data_start
+
+    union all
+
+    select cast({{ dbt.dateadd('month', 1, 'months.date_month') }} as date) as date_month
+    from months
+    cross join as_of
+    where months.date_month <= as_of.as_of_date
+
+),
+
+snapshot_dates as (
+
+    select
+        cast({{ dbt.last_day('months.date_month', 'month') }} as date) as snapshot_date
+    from months
+    cross join as_of
+    where cast({{ dbt.last_day('months.date_month', 'month') }} as date) < as_of.as_of_date
+
+    union all
+
+    select as_of_date as snapshot_date
+    from as_of
+
+),
+
+activity as (
+
+    select
+        customers.customer_id,
+        least(
+            coalesce(customers.signup_date, first_purchases.first_purchase_date),
+            coalesce(first_purchases.first_purchase_date, customers.signup_date)
+        ) as first_activity_date
+    from customers
+    left join first_purchases
+        on customers.customer_id = first_purchases.customer_id
+
+),
+
+final as (
+
+    select
+        activity.customer_id,
+        snapshot_dates.snapshot_date,
+        snapshot_dates.snapshot_date = as_of.as_of_date as is_as_of_date,
+        {{ dbt.concat(["activity.customer_id", "'|'", "cast(snapshot_dates.snapshot_date as varchar)"]) }}
+            as customer_snapshot_id
+    from activity
+    cross join snapshot_dates
+    cross join as_of
+    where
+        {#- From the month end of the first activity; customers with no known activity date get the
+            as-of date only. #}
+        snapshot_dates.snapshot_date >= coalesce(
+            cast({{ dbt.last_day('activity.first_activity_date', 'month') }} as date), as_of.as_of_date
+        )
+        or snapshot_dates.snapshot_date = as_of.as_of_date
+
+)
+
+select * from final

@@ -1,0 +1,225 @@
+{#- For every customer and snapshot date (int_customer_snapshots_spined): the purchase history as
+    it stood at the end of that day, with the inputs the lifecycle rules need, computed the way
+    int_customer_purchases_summarised and int_customer_engagement_aggregated compute them for the
+    as-of date. Running values are carried forward from the latest purchase day on or before the
+    snapshot (one ordered pass, no range join); the trailing-window inputs use small range joins. #}
+with
+
+snapshots as (
+
+    select * from {{ ref('int_customer_snapshots_spined') }}
+
+),
+
+purchase_days as (
+
+    select * from {{ ref('int_purchase_days_aggregated') }}
+
+),
+
+interactions as (
+
+    select * from {{ ref('int_customer_interactions_unioned') }}
+
+),
+
+running as (
+
+    {#- The customer's state right after each purchase day. #}
+    select
+        customer_id,
+        purchase_date,
+        purchase_day_number,
+        min(purchase_date) over (partition by customer_id) as first_purchase_date,
+        median(gap_days) over (
+            partition by customer_id order by purchase_date rows between unbounded preceding and current row
+        ) as median_gap_days,
+        net_revenue
+    from purchase_days
+
+),
+
+events as (
+
+    {#- Purchase days (kind 0) sort before snapshots (kind 1) and the 365-day probes (kind 2) on
+        the same date, so a purchase on the snapshot date counts. #}
+    select
+        customer_id,
+        purchase_date as event_date,
+        0 as kind,
+        cast(null as date) as snapshot_date,
+        purchase_day_number,
+        median_gap_days,
+        purchase_date as last_purchase_date
+    from running
+
+    union all
+
+    select
+        customer_id,
+        snapshot_date as event_date,
+        1 as kind,
+        snapshot_date,
+        null as purchase_day_number,
+        null as median_gap_days,
+        null as last_purchase_date
+    from snapshots
+
+    union all
+
+    select
+        customer_id,
+        cast({{ dbt.dateadd('day', -365, 'snapshot_date') }} as date) as event_date,
+        2 as kind,
+        snapshot_date,
+        null as purchase_day_number,
+        null as median_gap_days,
+        null as last_purchase_date
+    from snapshots
+
+),
+
+carried as (
+
+    select
+        customer_id,
+        kind,
+        snapshot_date,
+        last_value(purchase_day_number ignore nulls) over customer_timeline as purchase_days,
+        last_value(median_gap_days ignore nulls) over customer_timeline as median_gap_days,
+        last_value(last_purchase_date ignore nulls) over customer_timeline as last_purchase_date
+    from events
+    window customer_timeline as (
+        partition by customer_id order by event_date, kind rows between unbounded preceding and current row
+    )
+
+),
+
+at_snapshot as (
+
+    select
+        customer_id,
+        snapshot_date,
+        purchase_days,
+        median_gap_days,
+        last_purchase_date
+    from carried
+    where kind = 1
+
+),
+
+year_before as (
+
+    select
+        customer_id,
+        snapshot_date,
+        coalesce(purchase_days, 0) as purchase_days_year_before
+    from carried
+    where kind = 2
+
+),
+
+reactivation_gaps as (
+
+    {#- Gaps that ended in the reactivation window before the snapshot. Only gaps longer than the
+        churn floor can make a reactivation (every churn threshold is at least the floor). #}
+    select
+        snapshots.customer_id,
+        snapshots.snapshot_date,
+        max(purchase_days.gap_days) as reactivation_window_max_gap_days
+    from snapshots
+    inner join purchase_days
+        on
+            snapshots.customer_id = purchase_days.customer_id
+            and snapshots.snapshot_date >= purchase_days.purchase_date
+            and {{ dbt.dateadd('day', -var('reactivation_window_days'), 'snapshots.snapshot_date') }}
+            < purchase_days.purchase_date
+    where purchase_days.gap_days > {{ var('churn_floor_days') }}
+    group by 1, 2
+
+),
+
+advocacy as (
+
+    select
+        snapshots.customer_id,
+        snapshots.snapshot_date,
+        true as has_advocacy_signal_365d
+    from snapshots
+    inner join interactions
+        on
+            snapshots.customer_id = interactions.customer_id
+            and snapshots.snapshot_date >= interactions.occurred_date
+            and {{ dbt.dateadd('day', -365, 'snapshots.snapshot_date') }} < interactions.occurred_date
+    where interactions.is_advocacy_signal
+    group by 1, 2
+
+),
+
+period_revenue as (
+
+    {#- Net revenue of the purchase days in the period that ends on each snapshot date. #}
+    select
+        customer_id,
+        cast({{ dbt.last_day('purchase_date', 'month') }} as date) as period_end_date,
+        sum(net_revenue) as net_revenue,
+        count(*) as purchase_days
+    from purchase_days
+    group by 1, 2
+
+),
+
+first_purchases as (
+
+    select distinct
+        customer_id,
+        first_purchase_date
+    from running
+
+),
+
+final as (
+
+    select
+        snapshots.customer_snapshot_id,
+        snapshots.customer_id,
+        snapshots.snapshot_date,
+        snapshots.is_as_of_date,
+        at_snapshot.purchase_days is not null as has_purchased,
+        case when at_snapshot.purchase_days is not null then first_purchases.first_purchase_date end
+            as first_purchase_date,
+        at_snapshot.last_purchase_date,
+        coalesce(at_snapshot.purchase_days, 0) as purchase_days,
+        greatest(coalesce(at_snapshot.purchase_days, 0) - 1, 0) as gap_count,
+        at_snapshot.median_gap_days,
+        {{ dbt.datediff('at_snapshot.last_purchase_date', 'snapshots.snapshot_date', 'day') }}
+            as days_since_last_purchase,
+        {{ dbt.datediff('first_purchases.first_purchase_date', 'snapshots.snapshot_date', 'day') }}
+            as days_since_first_purchase,
+        coalesce(at_snapshot.purchase_days, 0) - coalesce(year_before.purchase_days_year_before, 0)
+            as purchase_days_last_365d,
+        reactivation_gaps.reactivation_window_max_gap_days,
+        coalesce(advocacy.has_advocacy_signal_365d, false) as has_advocacy_signal_365d,
+        coalesce(period_revenue.net_revenue, 0) as period_net_revenue,
+        coalesce(period_revenue.purchase_days, 0) as period_purchase_days
+    from snapshots
+    left join at_snapshot
+        on snapshots.customer_id = at_snapshot.customer_id and snapshots.snapshot_date = at_snapshot.snapshot_date
+    left join year_before
+        on snapshots.customer_id = year_before.customer_id and snapshots.snapshot_date = year_before.snapshot_date
+    left join first_purchases
+        on snapshots.customer_id = first_purchases.customer_id
+    left join reactivation_gaps
+        on
+            snapshots.customer_id = reactivation_gaps.customer_id
+            and snapshots.snapshot_date = reactivation_gaps.snapshot_date
+    left join advocacy
+        on snapshots.customer_id = advocacy.customer_id and snapshots.snapshot_date = advocacy.snapshot_date
+    left join period_revenue
+        on
+            snapshots.customer_id = period_revenue.customer_id
+            and cast({{ dbt.last_day('snapshots.snapshot_date', 'month') }} as date) = period_revenue.period_end_date
+
+)
+
+select * from final

@@ -1,0 +1,728 @@
+"""Unit tests of lifecycle.clv_pipeline: the fit / score / backtest steps the dbt Python models run.
+
+No dbt here: the functions take and return pandas frames. The maths is tested in test_clv.py; these
+tests pin what the pipeline adds on top (input checks, failure messages, the stored-fit round trip,
+margin fallback, the at-risk crossing date, the next-purchase date, the calibration summary, the
+backtest breakdowns) and that the frames load into DuckDB with the types the mart contracts expect.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from datetime import date, datetime, timedelta
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from lifecycle import clv
+from lifecycle.clv import BgNbdFit, ClvFitError, GammaGammaFit
+from lifecycle.clv_pipeline import (
+    NEXT_PURCHASE_MIN_P_ALIVE,
+    ClvSettings,
+    as_date,
+    backtest,
+    calibration_summary,
+    fit_models,
+    fits_from_parameters,
+    p_alive_crossing_days,
+    parameters_row,
+    score_customers,
+)
+
+AS_OF = date(2026, 9, 30)
+TRUE_BG = {"r": 0.5, "alpha": 40.0, "a": 0.8, "b": 3.0}
+TRUE_GG = {"p": 6.0, "q": 4.0, "gamma": 15.0}
+
+
+def _bg(r: float = 0.5, alpha: float = 40.0, a: float = 0.8, b: float = 3.0) -> BgNbdFit:
+    return BgNbdFit(r, alpha, a, b, 0.0, 0, 0, True, 0, 0.0, "given")
+
+
+def _gg(p: float = 6.0, q: float = 4.0, gamma: float = 15.0) -> GammaGammaFit:
+    return GammaGammaFit(p, q, gamma, 0.0, 0, True, 0, 0.0, "given")
+
+
+def _summary(
+    x: list[float] | np.ndarray,
+    t_x: list[float] | np.ndarray,
+    T: list[float] | np.ndarray,
+    m: list[float] | np.ndarray | None = None,
+    margin: list[float] | np.ndarray | None = None,
+) -> pd.DataFrame:
+    """A frame shaped like int_customers_clv_summarised (one row per buyer)."""
+    x = np.asarray(x, dtype=float)
+    df = pd.DataFrame(
+        {
+            "customer_id": [f"C{i:06d}" for i in range(len(x))],
+            "frequency": x,
+            "recency_days": np.asarray(t_x, dtype=float),
+            "tenure_days": np.asarray(T, dtype=float),
+            "avg_repeat_day_revenue": np.where(x > 0, 25.0, np.nan) if m is None else np.asarray(m, dtype=float),
+        }
+    )
+    if margin is not None:
+        df["margin_rate"] = np.asarray(margin, dtype=float)
+    return df
+
+
+def _simulated_summary(n: int, seed: int) -> pd.DataFrame:
+    x, t_x, T = clv.simulate_bgnbd(n, **TRUE_BG, T=(30, 1095), seed=seed, integer_days=True)
+    m = clv.simulate_gamma_gamma(x, **TRUE_GG, seed=seed + 1)
+    rng = np.random.default_rng(seed + 2)
+    margin = np.where(rng.random(n) < 0.2, np.nan, rng.uniform(0.1, 0.6, n))
+    return _summary(x, t_x, T, np.where(x > 0, m, np.nan), margin)
+
+
+def _simulate_purchase_days(
+    n: int,
+    *,
+    seed: int,
+    start: date = date(2024, 1, 1),
+    end: date = AS_OF,
+    quiet_from: date | None = None,
+) -> pd.DataFrame:
+    """A purchase-day table (as int_purchase_days_aggregated) from the BG/NBD story in calendar days:
+    first purchases spread over the window, Poisson purchases at rate λ ~ Gamma(r, α), dropout with
+    probability p ~ Beta(a, b) after each repeat purchase, Gamma-Gamma spend per purchase day;
+    nothing on or after ``quiet_from``."""
+    rng = np.random.default_rng(seed)
+    horizon = ((quiet_from or end + timedelta(days=1)) - start).days - 1
+    rows = []
+    for i in range(n):
+        first = int(rng.integers(0, min(horizon, (end - start).days - 200)))
+        lam = rng.gamma(TRUE_BG["r"], 1.0 / TRUE_BG["alpha"])
+        p = rng.beta(TRUE_BG["a"], TRUE_BG["b"])
+        nu = rng.gamma(TRUE_GG["q"], 1.0 / TRUE_GG["gamma"])  # Gamma-Gamma: the customer's spend rate
+        t, days = float(first), {first}
+        while True:
+            t += rng.exponential(1.0 / lam)
+            if t >= horizon + 1:
+                break
+            days.add(int(t))
+            if rng.random() < p:
+                break
+        rows += [
+            (f"C{i:05d}", start + timedelta(days=d), float(rng.gamma(TRUE_GG["p"], 1.0 / nu))) for d in sorted(days)
+        ]
+    return pd.DataFrame(rows, columns=["customer_id", "purchase_date", "net_revenue"])
+
+
+def _duckdb_types(df: pd.DataFrame) -> dict[str, str]:
+    """The column types DuckDB gives the frame, as dbt-duckdb materialises a Python model."""
+    rel = duckdb.from_df(df)
+    return dict(zip(rel.columns, [str(t) for t in rel.types], strict=True))
+
+
+@pytest.fixture(scope="module")
+def simulated() -> pd.DataFrame:
+    return _simulated_summary(20_000, seed=11)
+
+
+@pytest.fixture(scope="module")
+def simulated_fit(simulated: pd.DataFrame) -> tuple[BgNbdFit, GammaGammaFit]:
+    return fit_models(simulated, ClvSettings())
+
+
+# ----------------------------------------------------------------------------- settings, dates
+
+
+def test_settings_defaults_match_dbt_project_vars() -> None:
+    s = ClvSettings()
+    assert (s.horizon_days, s.annual_discount_rate, s.holdout_days, s.min_repeat_buyers, s.at_risk_p_alive) == (
+        365,
+        0.10,
+        180,
+        10,
+        0.3,
+    )
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.horizon_days = 10  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"horizon_days": 0}, "clv_horizon_days must be positive, got 0"),
+        ({"horizon_days": -30}, "clv_horizon_days must be positive"),
+        ({"annual_discount_rate": -1.0}, "clv_annual_discount_rate must be in (-1, 10), got -1.0"),
+        ({"annual_discount_rate": 10.0}, "clv_annual_discount_rate must be in (-1, 10)"),
+        ({"holdout_days": 0}, "clv_holdout_days must be positive, got 0"),
+        ({"at_risk_p_alive": 1.0}, "at_risk_p_alive must be in [0, 1), got 1.0"),
+        ({"at_risk_p_alive": -0.1}, "at_risk_p_alive must be in [0, 1)"),
+    ],
+)
+def test_settings_reject_invalid_vars(kwargs: dict[str, float], message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        ClvSettings(**kwargs)  # type: ignore[arg-type]
+    assert message in str(info.value)
+
+
+def test_settings_accept_boundary_values() -> None:
+    s = ClvSettings(horizon_days=1, annual_discount_rate=0.0, holdout_days=1, at_risk_p_alive=0.0)
+    assert (s.horizon_days, s.annual_discount_rate, s.holdout_days, s.at_risk_p_alive) == (1, 0.0, 1, 0.0)
+    assert ClvSettings(annual_discount_rate=-0.5).annual_discount_rate == -0.5
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        date(2026, 9, 30),
+        datetime(2026, 9, 30, 13, 45),
+        pd.Timestamp("2026-09-30"),
+        np.datetime64("2026-09-30"),
+        np.datetime64("2026-09-30T00:00:00.000000"),
+        "2026-09-30",
+    ],
+)
+def test_as_date_normalises_what_duckdb_hands_pandas(value: object) -> None:
+    result = as_date(value)
+    assert result == AS_OF
+    assert type(result) is date
+
+
+# ----------------------------------------------------------------------------- fit
+
+
+def test_fit_models_recovers_simulated_parameters(
+    simulated: pd.DataFrame, simulated_fit: tuple[BgNbdFit, GammaGammaFit]
+) -> None:
+    bg, gg = simulated_fit
+    # 20,000 customers: standard errors are a few percent (r, alpha) to ~10% (a, b).
+    assert bg.r == pytest.approx(TRUE_BG["r"], rel=0.08)
+    assert bg.alpha == pytest.approx(TRUE_BG["alpha"], rel=0.12)
+    assert bg.a == pytest.approx(TRUE_BG["a"], rel=0.25)
+    assert bg.b == pytest.approx(TRUE_BG["b"], rel=0.30)
+    assert gg.p == pytest.approx(TRUE_GG["p"], rel=0.15)
+    assert gg.q == pytest.approx(TRUE_GG["q"], rel=0.15)
+    assert gg.gamma == pytest.approx(TRUE_GG["gamma"], rel=0.25)
+    assert gg.mean_spend == pytest.approx(6.0 * 15.0 / 3.0, rel=0.05)
+    assert bg.converged and gg.converged
+    assert bg.n_customers == len(simulated)
+    assert bg.n_patterns < len(simulated)  # fitted on distinct (x, t_x, T) patterns
+    spenders = (simulated["frequency"] > 0) & (simulated["avg_repeat_day_revenue"] > 0)
+    assert gg.n_customers == int(spenders.sum())
+    # The stored log-likelihood is the one of the direct fit on the same arrays.
+    direct = clv.fit_bgnbd(simulated["frequency"], simulated["recency_days"], simulated["tenure_days"])
+    assert bg.log_likelihood == pytest.approx(direct.log_likelihood, rel=1e-9)
+    assert bg.r == pytest.approx(direct.r, rel=1e-9)
+
+
+def test_fit_models_ignores_rows_without_purchases(simulated: pd.DataFrame) -> None:
+    sub = simulated.head(3000)
+    bg, gg = fit_models(sub, ClvSettings())
+    prospects = pd.DataFrame(
+        {
+            "customer_id": ["P1", "P2"],
+            "frequency": [np.nan, np.nan],
+            "recency_days": [np.nan, np.nan],
+            "tenure_days": [np.nan, np.nan],
+            "avg_repeat_day_revenue": [np.nan, np.nan],
+            "margin_rate": [np.nan, np.nan],
+        }
+    )
+    bg2, gg2 = fit_models(pd.concat([prospects, sub], ignore_index=True), ClvSettings())
+    assert bg2.n_customers == bg.n_customers == 3000
+    assert bg2.params == pytest.approx(bg.params, rel=1e-12)
+    assert gg2.params == pytest.approx(gg.params, rel=1e-12)
+
+
+def test_fit_error_without_buyers() -> None:
+    empty = _summary([], [], [])
+    with pytest.raises(ClvFitError, match="no customer has a purchase on or before as_of_date: nothing to fit"):
+        fit_models(empty, ClvSettings())
+    only_prospects = _summary([np.nan] * 5, [np.nan] * 5, [np.nan] * 5)
+    with pytest.raises(ClvFitError, match="no customer has a purchase"):
+        fit_models(only_prospects, ClvSettings())
+
+
+def test_fit_error_when_nobody_repeats() -> None:
+    n = 500
+    summary = _summary(np.zeros(n), np.zeros(n), np.arange(n) % 300 + 10)
+    with pytest.raises(ClvFitError) as info:
+        fit_models(summary, ClvSettings())
+    message = str(info.value)
+    assert "too few repeat buyers to fit BG/NBD: 0 of 500 customers (0.00%) have frequency > 0" in message
+    assert "need at least 10" in message
+
+
+def test_fit_error_when_almost_nobody_repeats() -> None:
+    n = 1000
+    x = np.zeros(n)
+    x[:5] = 2  # 5 repeat buyers < clv_min_repeat_buyers = 10
+    summary = _summary(x, np.where(x > 0, 50.0, 0.0), np.full(n, 400.0))
+    with pytest.raises(ClvFitError, match=r"too few repeat buyers to fit BG/NBD: 5 of 1000 customers \(0\.50%\)"):
+        fit_models(summary, ClvSettings())
+    # The threshold is the dbt var: with clv_min_repeat_buyers = 20 a tenfold larger share fails too.
+    x[:15] = 2
+    summary = _summary(x, np.where(x > 0, 50.0, 0.0), np.full(n, 400.0))
+    with pytest.raises(ClvFitError, match=r"15 of 1000 customers .* need at least 20"):
+        fit_models(summary, ClvSettings(min_repeat_buyers=20))
+
+
+def test_fit_error_without_spend(simulated: pd.DataFrame) -> None:
+    no_spend = simulated.head(3000).assign(avg_repeat_day_revenue=0.0)
+    with pytest.raises(ClvFitError, match="Gamma-Gamma needs at least 10 repeat buyers with positive spend; found 0"):
+        fit_models(no_spend, ClvSettings())
+
+
+@pytest.mark.parametrize(
+    "column", ["customer_id", "frequency", "recency_days", "tenure_days", "avg_repeat_day_revenue"]
+)
+def test_fit_error_names_missing_columns(simulated: pd.DataFrame, column: str) -> None:
+    with pytest.raises(ClvFitError, match=rf"the CLV summary lacks columns \['{column}'\]"):
+        fit_models(simulated.head(100).drop(columns=[column]), ClvSettings())
+    with pytest.raises(ClvFitError, match=rf"lacks columns \['{column}'\]"):
+        score_customers(simulated.head(100).drop(columns=[column]), _bg(), _gg(), AS_OF, ClvSettings())
+
+
+def test_fit_error_on_invalid_summary() -> None:
+    # recency beyond tenure is a broken upstream model, not something to fit around.
+    summary = _simulated_summary(500, seed=3)
+    summary.loc[summary.index[summary["frequency"] > 0][0], "recency_days"] = 5000
+    with pytest.raises(ClvFitError, match="recency exceeds T for 1 customer"):
+        fit_models(summary, ClvSettings())
+
+
+# ----------------------------------------------------------------------------- stored fit
+
+
+def test_parameters_row_round_trips_to_the_same_scores(
+    simulated: pd.DataFrame, simulated_fit: tuple[BgNbdFit, GammaGammaFit]
+) -> None:
+    bg, gg = simulated_fit
+    settings = ClvSettings(horizon_days=730, annual_discount_rate=0.05)
+    row = parameters_row(bg, gg, AS_OF, settings)
+    assert len(row) == 1
+    r0 = row.iloc[0]
+    assert r0["as_of_date"] == AS_OF
+    assert r0["time_unit"] == "day"
+    assert (r0["r"], r0["alpha"], r0["a"], r0["b"]) == (bg.r, bg.alpha, bg.a, bg.b)
+    assert (r0["p"], r0["q"], r0["gamma"]) == (gg.p, gg.q, gg.gamma)
+    assert r0["population_avg_order_value"] == pytest.approx(gg.p * gg.gamma / (gg.q - 1.0), rel=1e-15)
+    assert (r0["horizon_days"], r0["annual_discount_rate"]) == (730, 0.05)
+    assert r0["bgnbd_customers"] == 20_000
+    assert bool(r0["is_converged"]) is True
+    assert r0["fit_seconds"] == pytest.approx(bg.fit_seconds + gg.fit_seconds)
+    types = _duckdb_types(row)
+    assert types["as_of_date"] == "DATE"
+    assert types["is_converged"] == "BOOLEAN"
+    assert types["bgnbd_customers"] == "BIGINT"
+
+    bg2, gg2 = fits_from_parameters(r0)
+    assert bg2.params == bg.params and gg2.params == gg.params
+    assert (bg2.log_likelihood, bg2.n_customers, bg2.n_patterns) == (bg.log_likelihood, 20_000, bg.n_patterns)
+    assert gg2.n_customers == gg.n_customers
+    sub = simulated.head(2000)
+    direct = score_customers(sub, bg, gg, AS_OF, settings)
+    stored = score_customers(sub, bg2, gg2, as_date(r0["as_of_date"]), settings)
+    pd.testing.assert_frame_equal(direct, stored)
+
+
+# ----------------------------------------------------------------------------- scoring
+
+
+def test_scores_match_the_library_and_each_other(
+    simulated: pd.DataFrame, simulated_fit: tuple[BgNbdFit, GammaGammaFit]
+) -> None:
+    bg, gg = simulated_fit
+    sub = simulated.head(5000).reset_index(drop=True)
+    out = score_customers(sub, bg, gg, AS_OF, ClvSettings())
+    x, t_x, T = (sub[c].to_numpy(float) for c in ("frequency", "recency_days", "tenure_days"))
+    assert out["customer_id"].tolist() == sub["customer_id"].tolist()
+    np.testing.assert_allclose(out["p_alive"], clv.p_alive(bg, x, t_x, T), rtol=1e-15)
+    np.testing.assert_allclose(out["churn_probability"], 1.0 - out["p_alive"], rtol=0, atol=1e-15)
+    np.testing.assert_allclose(out["expected_purchases_90d"], clv.expected_purchases(bg, 90.0, x, t_x, T), rtol=1e-12)
+    np.testing.assert_allclose(
+        out["expected_purchases_horizon"], clv.expected_purchases(bg, 365.0, x, t_x, T), rtol=1e-12
+    )
+    assert (out["expected_purchases_horizon"] >= out["expected_purchases_90d"]).all()
+    assert (out["expected_purchases_90d"] > 0).all()
+    one_time = x == 0
+    assert (out.loc[one_time, "p_alive"] == 1.0).all()
+    # One-time buyers get the population mean spend; repeat buyers a mix of their own and it.
+    np.testing.assert_allclose(out.loc[one_time, "expected_avg_order_value"], gg.mean_spend, rtol=1e-15)
+    m = sub["avg_repeat_day_revenue"].to_numpy(float)
+    rep = ~one_time
+    np.testing.assert_allclose(
+        out.loc[rep, "expected_avg_order_value"],
+        (gg.gamma + m[rep] * x[rep]) * gg.p / (gg.p * x[rep] + gg.q - 1.0),
+        rtol=1e-12,
+    )
+    # Revenue: discounted expected purchases x spend; undiscounted it would be larger.
+    undiscounted = out["expected_purchases_horizon"] * out["expected_avg_order_value"]
+    assert (out["predicted_revenue"] < undiscounted).all()
+    assert (out["predicted_revenue"] > undiscounted / 1.1).all()
+    np.testing.assert_allclose(out["predicted_clv"], out["predicted_revenue"] * out["margin_rate_used"], rtol=1e-15)
+
+
+def test_scores_are_finite_for_extreme_customers() -> None:
+    # one-time buyer today, one-time buyer 3 years ago, repeat buyer with tenure 1 day, a customer
+    # with 5,000 purchase days over 20 years (bought today), a repeat buyer lapsed for 270 years.
+    x = [0, 0, 1, 5000, 3]
+    t_x = [0, 0, 1, 7300, 100]
+    T = [0, 1095, 1, 7300, 100_000]
+    m = [np.nan, np.nan, 40.0, 35.0, 60.0]
+    for bg in (_bg(), _bg(0.243, 30.9, 0.793, 2.426), _bg(2.0, 5.0, 0.05, 500.0)):
+        out = score_customers(_summary(x, t_x, T, m), bg, _gg(), AS_OF, ClvSettings())
+        numeric = out.drop(
+            columns=["customer_id", "expected_next_purchase_date", "low_p_alive_from_date", "is_margin_rate_estimated"]
+        ).to_numpy(float)
+        assert np.isfinite(numeric).all(), out
+        assert ((out["p_alive"] >= 0) & (out["p_alive"] <= 1)).all()
+        assert (out["expected_purchases_horizon"] >= 0).all()
+        assert out["p_alive"].iloc[0] == out["p_alive"].iloc[1] == 1.0
+        # 5,000 purchase days in 7,300 days, bought today: ~0.68 a day, ~250 in the next year.
+        assert 150 < out["expected_purchases_horizon"].iloc[3] < 300
+        assert out["p_alive"].iloc[3] > 0.99
+        # Silent for 270 years: gone, and expects nothing.
+        assert out["p_alive"].iloc[4] < 1e-6
+        assert out["expected_purchases_horizon"].iloc[4] < 1e-6
+
+
+def test_score_rejects_a_broken_summary() -> None:
+    # Scoring validates like fitting: a recency beyond the tenure is a broken upstream model.
+    summary = _summary([2, 3], [50, 180], [100, 100])
+    with pytest.raises(ValueError, match=r"recency exceeds T for 1 customer\(s\) \(first: recency=180.0, T=100.0\)"):
+        score_customers(summary, _bg(), _gg(), AS_OF, ClvSettings())
+
+
+def test_margin_rate_fallback_is_the_median_of_known_rates() -> None:
+    summary = _summary([1, 2, 3, 4, 5], [10, 20, 30, 40, 50], [100] * 5, margin=[0.2, np.nan, 0.4, 0.9, np.nan])
+    out = score_customers(summary, _bg(), _gg(), AS_OF, ClvSettings())
+    assert out["margin_rate_used"].tolist() == [0.2, 0.4, 0.4, 0.9, 0.4]
+    assert out["is_margin_rate_estimated"].tolist() == [False, True, False, False, True]
+    np.testing.assert_allclose(out["predicted_clv"], out["predicted_revenue"] * [0.2, 0.4, 0.4, 0.9, 0.4], rtol=1e-15)
+    # Even count of known rates: the median is the mean of the middle two.
+    summary = _summary([1, 2, 3], [10, 20, 30], [100] * 3, margin=[0.1, 0.3, np.nan])
+    assert score_customers(summary, _bg(), _gg(), AS_OF, ClvSettings())["margin_rate_used"].tolist() == [
+        0.1,
+        0.3,
+        pytest.approx(0.2),
+    ]
+
+
+@pytest.mark.parametrize("margin", [None, [np.nan, np.nan, np.nan]])
+def test_margin_rate_is_one_without_any_known_cost(margin: list[float] | None) -> None:
+    summary = _summary([0, 2, 3], [0, 20, 30], [100] * 3, margin=margin)
+    out = score_customers(summary, _bg(), _gg(), AS_OF, ClvSettings())
+    assert out["margin_rate_used"].tolist() == [1.0, 1.0, 1.0]
+    assert out["is_margin_rate_estimated"].tolist() == [True, True, True]
+    np.testing.assert_array_equal(out["predicted_clv"], out["predicted_revenue"])
+
+
+def test_expected_next_purchase_date() -> None:
+    bg = _bg()
+    # 0: frequent buyer, bought 2 days ago: alive, short median wait -> a date.
+    # 1: one-time buyer with a long tenure: alive by definition, median wait beyond 365 days -> null.
+    # 2: repeat buyer silent for 900 days: p_alive < 0.5 -> null although the wait is short-ish.
+    # 3: one-time buyer who bought today: alive, median wait (40 + 0)(2^(1/0.5) - 1) = 120 days.
+    summary = _summary([30, 0, 10, 0], [598, 0, 100, 0], [600, 700, 1000, 0])
+    out = score_customers(summary, bg, _gg(), AS_OF, ClvSettings())
+    p = out["p_alive"].to_numpy()
+    wait = (bg.alpha + summary["tenure_days"]) * (2.0 ** (1.0 / (bg.r + summary["frequency"])) - 1.0)
+    assert p[0] > NEXT_PURCHASE_MIN_P_ALIVE and wait[0] < 365
+    assert out["expected_next_purchase_date"][0] == AS_OF + timedelta(days=math.ceil(wait[0]))
+    assert p[1] == 1.0 and wait[1] > 365
+    assert pd.isna(out["expected_next_purchase_date"][1])
+    assert p[2] < NEXT_PURCHASE_MIN_P_ALIVE and wait[2] < 365
+    assert pd.isna(out["expected_next_purchase_date"][2])
+    assert wait[3] == pytest.approx(120.0)
+    assert out["expected_next_purchase_date"][3] == AS_OF + timedelta(days=120)
+    # A longer horizon reports customer 1 too.
+    longer = score_customers(summary, bg, _gg(), AS_OF, ClvSettings(horizon_days=5000))
+    assert longer["expected_next_purchase_date"][1] == AS_OF + timedelta(days=math.ceil(wait[1]))
+    assert pd.isna(longer["expected_next_purchase_date"][2])
+
+
+def test_date_columns_stay_dates_when_all_null() -> None:
+    # With no date to report (short horizon; at_risk_p_alive = 0 turns the p_alive rule off) the
+    # columns must still load as DATE: customer_clv's contract says date and customer_lifecycle
+    # compares low_p_alive_from_date with dates. An all-None object column loads as INTEGER.
+    summary = _summary([0, 3, 10], [0, 30, 300], [10, 400, 1000])
+    out = score_customers(summary, _bg(), _gg(), AS_OF, ClvSettings(horizon_days=1, at_risk_p_alive=0.0))
+    assert out["expected_next_purchase_date"].isna().all()
+    assert out["low_p_alive_from_date"].isna().all()
+    types = _duckdb_types(out)
+    assert types["expected_next_purchase_date"] == "DATE"
+    assert types["low_p_alive_from_date"] == "DATE"
+    assert types["p_alive"] == "DOUBLE"
+    assert types["is_margin_rate_estimated"] == "BOOLEAN"
+    # And with values.
+    out = score_customers(summary, _bg(), _gg(), AS_OF, ClvSettings())
+    types = _duckdb_types(out)
+    assert types["expected_next_purchase_date"] == types["low_p_alive_from_date"] == "DATE"
+    loaded = duckdb.from_df(out).fetchall()
+    assert loaded[0][-1] is None  # one-time buyer: no crossing
+    assert isinstance(loaded[1][-1], date)
+
+
+# ----------------------------------------------------------------------------- at risk by p_alive
+
+
+@pytest.mark.parametrize("threshold", [0.3, 0.05, 0.5, 0.9])
+def test_p_alive_crossing_days_is_where_p_alive_falls_below_threshold(threshold: float) -> None:
+    bg = _bg()
+    rng = np.random.default_rng(5)
+    x = rng.integers(1, 60, 400).astype(float)
+    t_x = rng.integers(1, 1500, 400).astype(float)
+    crossing = p_alive_crossing_days(bg, x, t_x, threshold)
+    assert np.isfinite(crossing).all()
+    assert (crossing >= t_x).all()
+    at_last_purchase = clv.p_alive(bg, x, t_x, t_x)
+    interior = at_last_purchase > threshold
+    assert interior.any()
+    c = crossing[interior]
+    xi, ti = x[interior], t_x[interior]
+    np.testing.assert_allclose(clv.p_alive(bg, xi, ti, c), threshold, rtol=1e-9)
+    assert (clv.p_alive(bg, xi, ti, np.maximum(c - 1.0, ti)) > threshold).all()
+    assert (clv.p_alive(bg, xi, ti, c + 1.0) < threshold).all()
+    # Where p_alive is below the threshold already at the last purchase, the crossing is t_x.
+    np.testing.assert_array_equal(crossing[~interior], t_x[~interior])
+    assert (at_last_purchase[~interior] <= threshold).all()
+
+
+def test_p_alive_crossing_days_is_nan_for_one_time_buyers_and_threshold_zero() -> None:
+    bg = _bg()
+    x, t_x = np.array([0.0, 2.0, 5.0]), np.array([0.0, 30.0, 200.0])
+    crossing = p_alive_crossing_days(bg, x, t_x, 0.3)
+    assert math.isnan(crossing[0]) and np.isfinite(crossing[1:]).all()
+    assert np.isnan(p_alive_crossing_days(bg, x, t_x, 0.0)).all()
+
+
+def _day_of_tenure(first: date, d: object) -> int:
+    return (as_date(d) - first).days
+
+
+def test_low_p_alive_from_date_agrees_with_the_at_risk_rule() -> None:
+    # customer_lifecycle flags p_alive < at_risk_p_alive and dates the at_risk stage from
+    # low_p_alive_from_date: the first day whose p_alive is below the threshold. So the flag must
+    # hold exactly when that date is on or before as_of_date, p_alive on that day must be below the
+    # threshold and on the day before (if after the last purchase) not.
+    # a > 2.33 b: a customer with x = 1 is below 0.3 from the day of the second purchase on.
+    bg = _bg(0.3, 20.0, 3.0, 1.0)
+    rng = np.random.default_rng(8)
+    n = 3000
+    x = rng.integers(0, 12, n).astype(float)
+    T = rng.integers(0, 1500, n).astype(float)
+    t_x = np.where(x > 0, np.minimum(T, rng.integers(1, 1500, n)), 0.0)
+    t_x = np.where((x > 0) & (rng.random(n) < 0.1), T, t_x)  # some bought on as_of_date
+    x = np.where((x > 0) & (t_x == 0), 0.0, x)
+    settings = ClvSettings()
+    out = score_customers(_summary(x, t_x, T), bg, _gg(), AS_OF, settings)
+    theta = settings.at_risk_p_alive
+    flagged = out["p_alive"].to_numpy() < theta
+    assert 100 < flagged.sum() < n - 100
+    from_dates = out["low_p_alive_from_date"]
+    assert from_dates[x == 0].isna().all()
+    assert from_dates[x > 0].notna().all()
+    reached = np.array([not pd.isna(d) and as_date(d) <= AS_OF for d in from_dates])
+    np.testing.assert_array_equal(reached, flagged)
+    for i in np.flatnonzero(x > 0):
+        first = AS_OF - timedelta(days=int(T[i]))
+        day = _day_of_tenure(first, from_dates[i])
+        assert day >= t_x[i]
+        assert clv.p_alive(bg, x[i], t_x[i], float(day))[()] < theta, i
+        if day > t_x[i]:
+            assert clv.p_alive(bg, x[i], t_x[i], float(day - 1))[()] >= theta, i
+
+
+def test_low_p_alive_from_date_when_below_threshold_right_after_the_last_purchase() -> None:
+    # a/(b+x-1) = 3 > (1 - 0.3)/0.3: p_alive = 0.25 on the day of the second purchase itself. A
+    # customer whose second purchase day is as_of_date is flagged, so the date must be as_of_date
+    # (not the day after, which would put the at_risk stage start after as_of_date).
+    bg = _bg(0.5, 40.0, 3.0, 1.0)
+    summary = _summary([1, 1], [300, 300], [300, 420])
+    out = score_customers(summary, bg, _gg(), AS_OF, ClvSettings())
+    assert out["p_alive"][0] == pytest.approx(0.25)
+    assert out["low_p_alive_from_date"][0] == AS_OF
+    assert out["low_p_alive_from_date"][1] == AS_OF - timedelta(days=120)  # its last purchase day
+
+
+def test_low_p_alive_from_date_far_beyond_the_calendar_is_null() -> None:
+    # Rare dropout (a -> 0, b large: a fit this pipeline accepts on data with little churn) puts
+    # the crossing millions of days out. That is "not in any foreseeable future", not a crash.
+    bg = _bg(0.2, 40.0, 1e-3, 1e5)
+    summary = _summary([1, 5, 40], [300, 300, 900], [300, 400, 1000])
+    crossing = p_alive_crossing_days(bg, summary["frequency"], summary["recency_days"], 0.3)
+    assert crossing[0] > 3e6  # beyond 9999-12-31 from 2026
+    out = score_customers(summary, bg, _gg(), AS_OF, ClvSettings())
+    assert pd.isna(out["low_p_alive_from_date"][0])
+    assert as_date(out["low_p_alive_from_date"][1]) > AS_OF
+    assert np.isfinite(out["predicted_clv"]).all()
+
+
+def test_low_dropout_fit_scores_without_error() -> None:
+    # Simulated from BG/NBD with very rare dropout: the fit is accepted (not degenerate) and must
+    # score every customer.
+    x, t_x, T = clv.simulate_bgnbd(5000, r=0.5, alpha=40.0, a=0.05, b=500.0, T=(30, 1095), seed=0, integer_days=True)
+    m = clv.simulate_gamma_gamma(x, **TRUE_GG, seed=1)
+    summary = _summary(x, t_x, T, np.where(x > 0, m, np.nan))
+    bg, gg = fit_models(summary, ClvSettings())
+    assert bg.b / bg.a > 1e5  # practically no dropout
+    out = score_customers(summary, bg, gg, AS_OF, ClvSettings())
+    assert len(out) == 5000
+    assert (out["p_alive"] > 0.3).all()
+    assert out["low_p_alive_from_date"].notna().sum() < 5000
+
+
+# ----------------------------------------------------------------------------- calibration summary
+
+
+def _hand_made_purchase_days() -> pd.DataFrame:
+    rows = [
+        # A: three purchase days in calibration, two in the holdout, one after as_of_date.
+        ("A", "2026-01-01", 10.0),
+        ("A", "2026-01-11", 20.0),
+        ("A", "2026-03-02", 40.0),
+        ("A", "2026-04-15", 5.0),
+        ("A", "2026-06-01", 7.0),
+        ("A", "2026-07-01", 99.0),
+        # B: one purchase day in calibration, on calibration_end itself; none after.
+        ("B", "2026-03-31", 15.0),
+        # C: first purchase in the holdout: not part of the backtest population.
+        ("C", "2026-04-02", 30.0),
+        ("C", "2026-05-02", 30.0),
+        # D: one-time buyer in calibration who comes back in the holdout on two days.
+        ("D", "2025-12-01", 50.0),
+        ("D", "2026-04-01", 60.0),
+        ("D", "2026-06-30", 70.0),
+    ]
+    return pd.DataFrame(rows, columns=["customer_id", "purchase_date", "net_revenue"]).assign(
+        purchase_date=lambda d: pd.to_datetime(d["purchase_date"]).dt.date
+    )
+
+
+def test_calibration_summary_on_a_hand_made_example() -> None:
+    summary = calibration_summary(_hand_made_purchase_days(), date(2026, 3, 31), date(2026, 6, 30))
+    got = summary.set_index("customer_id")
+    assert got.index.tolist() == ["A", "B", "D"]
+    assert got["frequency"].tolist() == [2, 0, 0]
+    assert got["recency_days"].tolist() == [60, 0, 0]  # 2026-01-01 -> 2026-03-02
+    assert got["tenure_days"].tolist() == [89, 0, 120]  # to 2026-03-31
+    assert got.loc["A", "avg_repeat_day_revenue"] == pytest.approx(30.0)  # (20 + 40) / 2, first day excluded
+    assert got[["avg_repeat_day_revenue"]].loc[["B", "D"]].isna().all().all()
+    # Holdout: (2026-03-31, 2026-06-30]; A's 2026-07-01 purchase is after as_of_date.
+    assert got["holdout_purchase_days"].tolist() == [2, 0, 2]
+    # The calibration summary is a valid fit_models input.
+    assert set(summary.columns) >= {"customer_id", "frequency", "recency_days", "tenure_days", "avg_repeat_day_revenue"}
+
+
+def test_calibration_summary_accepts_timestamps_and_strings() -> None:
+    pdays = _hand_made_purchase_days()
+    as_ts = pdays.assign(purchase_date=pd.to_datetime(pdays["purchase_date"]))
+    as_str = pdays.assign(purchase_date=pdays["purchase_date"].astype(str))
+    expected = calibration_summary(pdays, date(2026, 3, 31), date(2026, 6, 30))
+    pd.testing.assert_frame_equal(calibration_summary(as_ts, date(2026, 3, 31), date(2026, 6, 30)), expected)
+    pd.testing.assert_frame_equal(calibration_summary(as_str, date(2026, 3, 31), date(2026, 6, 30)), expected)
+
+
+# ----------------------------------------------------------------------------- backtest
+
+
+@pytest.fixture(scope="module")
+def purchase_days() -> pd.DataFrame:
+    return _simulate_purchase_days(2500, seed=21)
+
+
+@pytest.fixture(scope="module")
+def backtest_rows(purchase_days: pd.DataFrame) -> pd.DataFrame:
+    return backtest(purchase_days, AS_OF, ClvSettings())
+
+
+def test_backtest_rows_and_totals(purchase_days: pd.DataFrame, backtest_rows: pd.DataFrame) -> None:
+    bt = backtest_rows
+    cal_end = AS_OF - timedelta(days=180)
+    assert (bt["as_of_date"] == AS_OF).all() and (bt["calibration_end_date"] == cal_end).all()
+    assert (bt["holdout_days"] == 180).all()
+    assert bt["breakdown"].value_counts().to_dict() == {"week": 26, "calibration_frequency": 8, "total": 1}
+    freq = bt[bt["breakdown"] == "calibration_frequency"]
+    assert freq["bucket"].tolist() == ["0", "1", "2", "3", "4", "5", "6", "7+"]
+    assert freq["bucket_order"].tolist() == list(range(8))
+    total = bt[bt["breakdown"] == "total"].iloc[0]
+    assert total["bucket"] == "all"
+
+    # The total row is the calibration summary's holdout and the calibration fit's prediction.
+    cal = calibration_summary(purchase_days, cal_end, AS_OF)
+    assert total["customers"] == len(cal)
+    assert total["actual_repeat_purchases"] == cal["holdout_purchase_days"].sum()
+    bg_cal, _ = fit_models(cal, ClvSettings())
+    assert (total["r"], total["alpha"], total["a"], total["b"]) == pytest.approx(
+        (bg_cal.r, bg_cal.alpha, bg_cal.a, bg_cal.b), rel=1e-12
+    )
+    x, t_x, T = (cal[c].to_numpy(float) for c in ("frequency", "recency_days", "tenure_days"))
+    predicted = clv.expected_purchases(bg_cal, 180.0, x, t_x, T)
+    actual = cal["holdout_purchase_days"].to_numpy(float)
+    assert total["predicted_repeat_purchases"] == pytest.approx(predicted.sum(), rel=1e-12)
+    assert total["correlation"] == pytest.approx(np.corrcoef(predicted, actual)[0, 1], rel=1e-12)
+    assert total["mean_absolute_error"] == pytest.approx(np.abs(predicted - actual).mean(), rel=1e-12)
+    # Simulated from the model itself: predictions track the holdout.
+    assert 0.3 < total["correlation"] <= 1.0
+    assert total["predicted_repeat_purchases"] == pytest.approx(total["actual_repeat_purchases"], rel=0.15)
+
+    # The frequency buckets partition the total.
+    for column in ("customers", "actual_repeat_purchases", "predicted_repeat_purchases"):
+        assert freq[column].sum() == pytest.approx(total[column], rel=1e-12), column
+    assert freq["customers"].tolist() == [int(((np.minimum(x, 7)) == k).sum()) for k in range(8)]
+    assert freq[["correlation", "r", "alpha", "a", "b"]].isna().all().all()
+
+
+def test_backtest_weeks_are_cumulative_and_end_at_the_totals(backtest_rows: pd.DataFrame) -> None:
+    weeks = backtest_rows[backtest_rows["breakdown"] == "week"]
+    total = backtest_rows[backtest_rows["breakdown"] == "total"].iloc[0]
+    assert weeks["bucket"].tolist() == [str(w) for w in range(1, 27)]
+    assert weeks["bucket_order"].tolist() == list(range(1, 27))
+    assert (weeks["customers"] == total["customers"]).all()
+    assert (np.diff(weeks["actual_repeat_purchases"]) >= 0).all()
+    assert (np.diff(weeks["predicted_repeat_purchases"]) > 0).all()
+    last = weeks.iloc[-1]
+    # 180 days = 25 weeks + 5 days: the last "week" ends on day 180, so it carries the totals.
+    assert last["actual_repeat_purchases"] == total["actual_repeat_purchases"]
+    assert last["predicted_repeat_purchases"] == pytest.approx(total["predicted_repeat_purchases"], rel=1e-12)
+    assert weeks.iloc[0]["actual_repeat_purchases"] < total["actual_repeat_purchases"] / 10
+
+
+def test_backtest_error_names_the_calibration_period() -> None:
+    pdays = _hand_made_purchase_days()
+    # Too few customers to fit: the error names the calibration period.
+    with pytest.raises(ClvFitError, match=r"backtest calibration fit \(data up to 2026-03-31\): too few customers"):
+        backtest(pdays, date(2026, 6, 30), ClvSettings(holdout_days=91))
+
+
+def test_backtest_with_a_quiet_holdout_has_null_correlation_typed_double() -> None:
+    # Nobody bought in the holdout (e.g. as_of_date set after the data ends): the correlation is
+    # undefined (null), and the column must still load as DOUBLE for the clv_backtest contract.
+    pdays = _simulate_purchase_days(1500, seed=4, quiet_from=AS_OF - timedelta(days=200))
+    bt = backtest(pdays, AS_OF, ClvSettings())
+    total = bt[bt["breakdown"] == "total"].iloc[0]
+    assert total["actual_repeat_purchases"] == 0
+    assert total["predicted_repeat_purchases"] > 0
+    assert pd.isna(total["correlation"])
+    assert total["mean_absolute_error"] == pytest.approx(total["predicted_repeat_purchases"] / total["customers"])
+    types = _duckdb_types(bt)
+    for column in ("correlation", "mean_absolute_error", "r", "alpha", "a", "b", "actual_repeat_purchases"):
+        assert types[column] == "DOUBLE", column
+    assert types["as_of_date"] == types["calibration_end_date"] == "DATE"
+    assert types["customers"] == types["bucket_order"] == types["holdout_days"] == "BIGINT"
+
+
+def test_backtest_does_not_depend_on_spend(purchase_days: pd.DataFrame, backtest_rows: pd.DataFrame) -> None:
+    # The backtest evaluates the purchase model (BG/NBD) only. A single fixed price (no spend
+    # variation, so no Gamma-Gamma fit is possible) must not fail it, and must not change it.
+    fixed_price = purchase_days.assign(net_revenue=20.0)
+    with pytest.raises(ClvFitError, match="no variation"):
+        fit_models(calibration_summary(fixed_price, AS_OF - timedelta(days=180), AS_OF), ClvSettings())
+    pd.testing.assert_frame_equal(backtest(fixed_price, AS_OF, ClvSettings()), backtest_rows)
+
+
+def test_backtest_uses_the_holdout_var(purchase_days: pd.DataFrame) -> None:
+    bt = backtest(purchase_days, AS_OF, ClvSettings(holdout_days=90))
+    assert (bt["calibration_end_date"] == AS_OF - timedelta(days=90)).all()
+    weeks = bt[bt["breakdown"] == "week"]
+    assert len(weeks) == 13  # ceil(90 / 7)
+    total = bt[bt["breakdown"] == "total"].iloc[0]
+    assert weeks.iloc[-1]["actual_repeat_purchases"] == total["actual_repeat_purchases"]
+    cal = calibration_summary(purchase_days, AS_OF - timedelta(days=90), AS_OF)
+    assert total["actual_repeat_purchases"] == cal["holdout_purchase_days"].sum()
