@@ -18,21 +18,6 @@ segments as (
 
 ),
 
-ranked as (
-
-    select
-        customer_id,
-        days_since_last_purchase,
-        purchase_days,
-        net_revenue,
-        count(*) over () as buyers,
-        rank() over (order by days_since_last_purchase desc) as recency_rank,
-        rank() over (order by purchase_days asc) as frequency_rank,
-        rank() over (order by net_revenue asc) as monetary_rank
-    from purchases
-
-),
-
 scored as (
 
     select
@@ -40,10 +25,8 @@ scored as (
         days_since_last_purchase,
         purchase_days,
         net_revenue,
-        cast(1 + floor(5.0 * (recency_rank - 1) / buyers) as integer) as recency_score,
-        cast(1 + floor(5.0 * (frequency_rank - 1) / buyers) as integer) as frequency_score,
-        cast(1 + floor(5.0 * (monetary_rank - 1) / buyers) as integer) as monetary_score
-    from ranked
+        {{ rfm_score_columns() }}
+    from purchases
 
 ),
 

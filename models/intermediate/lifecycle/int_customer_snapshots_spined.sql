@@ -1,6 +1,8 @@
 {#- One row per customer per snapshot date: every month end from the month of the customer's
     first known activity (sign-up or first purchase, not before the first month with any purchase
-    in the data) to the as-of date, plus the as-of date itself when it is not a month end. #}
+    in the data) to the as-of date, plus the as-of date itself when it is not a month end
+    (is_history_snapshot), and the comparison date of segment_migration, var segment_migration_days
+    before the as-of date, for customers active by then (is_comparison_snapshot). #}
 with recursive
 
 customers as (
@@ -53,18 +55,43 @@ months as (
 
 ),
 
-snapshot_dates as (
+candidate_dates as (
 
     select
-        cast({{ dbt.last_day('months.date_month', 'month') }} as date) as snapshot_date
+        cast({{ dbt.last_day('months.date_month', 'month') }} as date) as snapshot_date,
+        true as is_history_date,
+        false as is_comparison_date
     from months
     cross join as_of
     where cast({{ dbt.last_day('months.date_month', 'month') }} as date) < as_of.as_of_date
 
     union all
 
-    select as_of_date as snapshot_date
+    select
+        as_of_date as snapshot_date,
+        true as is_history_date,
+        false as is_comparison_date
     from as_of
+
+    union all
+
+    {#- The comparison date of segment_migration: var segment_migration_days before the as-of date. #}
+    select
+        cast({{ dbt.dateadd('day', -var('segment_migration_days'), 'as_of_date') }} as date) as snapshot_date,
+        false as is_history_date,
+        true as is_comparison_date
+    from as_of
+
+),
+
+snapshot_dates as (
+
+    select
+        snapshot_date,
+        {{ dbt.bool_or('is_history_date') }} as is_history_date,
+        {{ dbt.bool_or('is_comparison_date') }} as is_comparison_date
+    from candidate_dates
+    group by 1
 
 ),
 
@@ -82,24 +109,40 @@ activity as (
 
 ),
 
-final as (
+in_range as (
 
     select
         activity.customer_id,
         snapshot_dates.snapshot_date,
         snapshot_dates.snapshot_date = as_of.as_of_date as is_as_of_date,
-        {{ dbt.concat(["activity.customer_id", "'|'", "cast(snapshot_dates.snapshot_date as varchar)"]) }}
-            as customer_snapshot_id
+        {#- History rows run from the month end of the first activity (customers with no known
+            activity date get the as-of date only); the comparison row exists when the customer's
+            first activity came on or before the comparison date. #}
+        snapshot_dates.is_history_date and (
+            snapshot_dates.snapshot_date >= coalesce(
+                cast({{ dbt.last_day('activity.first_activity_date', 'month') }} as date), as_of.as_of_date
+            )
+            or snapshot_dates.snapshot_date = as_of.as_of_date
+        ) as is_history_snapshot,
+        snapshot_dates.is_comparison_date
+        and activity.first_activity_date <= snapshot_dates.snapshot_date as is_comparison_snapshot
     from activity
     cross join snapshot_dates
     cross join as_of
-    where
-        {#- From the month end of the first activity; customers with no known activity date get the
-            as-of date only. #}
-        snapshot_dates.snapshot_date >= coalesce(
-            cast({{ dbt.last_day('activity.first_activity_date', 'month') }} as date), as_of.as_of_date
-        )
-        or snapshot_dates.snapshot_date = as_of.as_of_date
+
+),
+
+final as (
+
+    select
+        customer_id,
+        snapshot_date,
+        is_as_of_date,
+        is_history_snapshot,
+        is_comparison_snapshot,
+        {{ dbt.concat(["customer_id", "'|'", "cast(snapshot_date as varchar)"]) }} as customer_snapshot_id
+    from in_range
+    where is_history_snapshot or is_comparison_snapshot
 
 )
 

@@ -185,6 +185,8 @@ final as (
         snapshots.customer_id,
         snapshots.snapshot_date,
         snapshots.is_as_of_date,
+        snapshots.is_history_snapshot,
+        snapshots.is_comparison_snapshot,
         at_snapshot.purchase_days is not null as has_purchased,
         case when at_snapshot.purchase_days is not null then first_purchases.first_purchase_date end
             as first_purchase_date,
@@ -200,8 +202,11 @@ final as (
             as purchase_days_last_365d,
         reactivation_gaps.reactivation_window_max_gap_days,
         coalesce(advocacy.has_advocacy_signal_365d, false) as has_advocacy_signal_365d,
-        coalesce(period_revenue.net_revenue, 0) as period_net_revenue,
-        coalesce(period_revenue.purchase_days, 0) as period_purchase_days
+        {#- Periods are months (to the as-of date); a comparison-only date has no period. #}
+        case when snapshots.is_history_snapshot then coalesce(period_revenue.net_revenue, 0) end
+            as period_net_revenue,
+        case when snapshots.is_history_snapshot then coalesce(period_revenue.purchase_days, 0) end
+            as period_purchase_days
     from snapshots
     left join at_snapshot
         on snapshots.customer_id = at_snapshot.customer_id and snapshots.snapshot_date = at_snapshot.snapshot_date

@@ -1,0 +1,20 @@
+{#- RFM scores 1-5, written once for int_customers_rfm_scored (as of the as-of date) and
+    int_customers_rfm_scored_prior (as of the segment-migration comparison date). Select them from
+    a relation of buyers with days_since_last_purchase, purchase_days and net_revenue: each score
+    is a quintile of the buyers, 1 + floor(5 x (rank - 1) / buyers), with the standard competition
+    rank (ties share the lowest rank, so equal values always share a score). Fewer days since the
+    last purchase rank higher. -#}
+{% macro rfm_score_columns() -%}
+    cast(
+        1 + floor(5.0 * (rank() over (order by days_since_last_purchase desc) - 1) / count(*) over ())
+        as integer
+    ) as recency_score,
+    cast(
+        1 + floor(5.0 * (rank() over (order by purchase_days asc) - 1) / count(*) over ())
+        as integer
+    ) as frequency_score,
+    cast(
+        1 + floor(5.0 * (rank() over (order by net_revenue asc) - 1) / count(*) over ())
+        as integer
+    ) as monetary_score
+{%- endmacro %}

@@ -1,0 +1,83 @@
+{#- RFM scores and segment of every buyer as of the segment-migration comparison date (var
+    segment_migration_days before the as-of date), scored by the same macro as
+    int_customers_rfm_scored. #}
+with
+
+purchase_days as (
+
+    select * from {{ ref('int_purchase_days_aggregated') }}
+
+),
+
+as_of as (
+
+    select as_of_date from {{ ref('int_as_of_date') }}
+
+),
+
+comparison as (
+
+    select cast({{ dbt.dateadd('day', -var('segment_migration_days'), 'as_of_date') }} as date) as comparison_date
+    from as_of
+
+),
+
+purchases as (
+
+    {#- The RFM inputs as they stood at the end of the comparison date. #}
+    select
+        purchase_days.customer_id,
+        comparison.comparison_date,
+        {{ dbt.datediff('max(purchase_days.purchase_date)', 'comparison.comparison_date', 'day') }}
+            as days_since_last_purchase,
+        count(*) as purchase_days,
+        sum(purchase_days.net_revenue) as net_revenue
+    from purchase_days
+    cross join comparison
+    where purchase_days.purchase_date <= comparison.comparison_date
+    group by 1, 2
+
+),
+
+segments as (
+
+    select * from {{ ref('rfm_segments') }}
+
+),
+
+scored as (
+
+    select
+        customer_id,
+        days_since_last_purchase,
+        purchase_days,
+        net_revenue,
+        {{ rfm_score_columns() }}
+    from purchases
+
+),
+
+final as (
+
+    select
+        scored.customer_id,
+        scored.days_since_last_purchase,
+        scored.purchase_days,
+        scored.net_revenue,
+        scored.recency_score,
+        scored.frequency_score,
+        scored.monetary_score,
+        cast(scored.recency_score as varchar)
+        || cast(scored.frequency_score as varchar)
+        || cast(scored.monetary_score as varchar) as rfm_code,
+        segments.rfm_segment
+    from scored
+    left join segments
+        on
+            scored.recency_score = segments.recency_score
+            and scored.frequency_score = segments.frequency_score
+            and scored.monetary_score = segments.monetary_score
+
+)
+
+select * from final
