@@ -91,6 +91,7 @@ flags as (
         with_at_risk.loyal_threshold_reached_date,
         with_at_risk.reactivation_window_max_gap_days,
         with_at_risk.reactivation_candidate_date,
+        with_at_risk.previous_purchase_date,
         coalesce(engagement.has_advocacy_signal_365d, false) as has_advocacy_signal,
         engagement.first_advocacy_signal_date_365d,
         {{ lifecycle_is_churned('with_at_risk.days_since_last_purchase', 'with_at_risk.churn_threshold_days') }}
@@ -137,8 +138,12 @@ stage_dates as (
         {{ dbt.dateadd('day', 'cast(floor(at_risk_threshold_days) as integer) + 1', 'last_purchase_date') }}
             as at_risk_from_date,
         {{ dbt.dateadd('day', var('new_customer_days'), 'first_purchase_date') }} as new_until_date,
-        {{ dbt.dateadd('day', var('reactivation_window_days'), 'reactivation_candidate_date') }}
-            as reactivated_until_date
+        {#- A purchase that ended a gap longer than the at-risk threshold brought the customer back
+            to active on that day. #}
+        case
+            when {{ dbt.datediff('previous_purchase_date', 'last_purchase_date', 'day') }} > at_risk_threshold_days
+                then last_purchase_date
+        end as returned_to_active_date
     from staged
 
 ),
@@ -168,7 +173,7 @@ final as (
                 then greatest(stage_dates.loyal_threshold_reached_date, stage_dates.new_until_date)
             else greatest(
                     stage_dates.new_until_date,
-                    coalesce(stage_dates.reactivated_until_date, stage_dates.first_purchase_date)
+                    coalesce(stage_dates.returned_to_active_date, stage_dates.first_purchase_date)
                 )
         end as date) as stage_started_date,
         stage_dates.first_purchase_date,
