@@ -32,11 +32,7 @@ final as (
         nps_response_id,
         email_normalised,
         nps_score,
-        case
-            when nps_score >= {{ var('promoter_min_score') }} then 'promoter'
-            when nps_score >= 7 then 'passive'
-            else 'detractor'
-        end as nps_category,
+        {{ nps_category('nps_score') }} as nps_category,
         responded_at,
         case
             when nps_response_id is not null and (nps_score is null or nps_score not between 0 and 10)
