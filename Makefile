@@ -15,6 +15,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export LIFECYCLE_RAW_DIR ?= $(CURDIR)/data/raw
 export LIFECYCLE_DB ?= $(CURDIR)/warehouse/lifecycle.duckdb
+export LIFECYCLE_SERVING_DB ?= $(CURDIR)/warehouse/serving.duckdb
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := False
@@ -23,10 +24,12 @@ SCALE ?= demo
 SEED ?= 42
 DBT_ARGS ?=
 
-.PHONY: help setup data check-raw build test lint pytest dbt-test bench lock docs clean sources
+.PHONY: help setup data check-raw build validate rollback test lint pytest bench lock docs clean sources
 
 help:
-	@echo "make build    set up .venv, generate demo data if $(LIFECYCLE_RAW_DIR) is empty, build the warehouse"
+	@echo "make build    set up .venv, generate demo data if $(LIFECYCLE_RAW_DIR) is empty, build, validate, publish"
+	@echo "make validate run the Great Expectations suites on the working warehouse (Data Docs in reports/)"
+	@echo "make rollback put the previously published serving file back"
 	@echo "make test     ruff + sqlfluff + pytest (unit, generator, importer, end-to-end dbt build)"
 	@echo "make bench    build timings and memory at SCALE=m (and the CLV fit benchmark)"
 	@echo "variables: SCALE=demo|s|m|l SEED=42 LIFECYCLE_RAW_DIR=... LIFECYCLE_DB=... DBT_ARGS='--vars ...'"
@@ -52,10 +55,21 @@ data: $(STAMP)
 check-raw: data
 	$(BIN)/lifecycle check-raw --raw-dir "$(LIFECYCLE_RAW_DIR)"
 
+# Write-audit-publish: build into the working warehouse (dbt models, contracts, data and unit
+# tests), audit the marts with the Great Expectations suites, and only then publish them to the
+# serving file BI tools open. Any failure stops here and leaves the serving copy untouched.
 build: check-raw
 	@mkdir -p "$$(dirname "$(LIFECYCLE_DB)")"
 	$(BIN)/dbt build $(DBT_ARGS)
-	@echo "Warehouse: $(LIFECYCLE_DB) (marts in schema 'marts')"
+	$(BIN)/lifecycle validate --db "$(LIFECYCLE_DB)" --reports "$(CURDIR)/reports"
+	$(BIN)/lifecycle publish --db "$(LIFECYCLE_DB)" --serving "$(LIFECYCLE_SERVING_DB)"
+	@echo "Working warehouse: $(LIFECYCLE_DB); published for BI: $(LIFECYCLE_SERVING_DB) (schema 'marts')"
+
+validate: $(STAMP)
+	$(BIN)/lifecycle validate --db "$(LIFECYCLE_DB)" --reports "$(CURDIR)/reports"
+
+rollback: $(STAMP)
+	$(BIN)/lifecycle publish --db "$(LIFECYCLE_DB)" --serving "$(LIFECYCLE_SERVING_DB)" --rollback
 
 lint: $(STAMP)
 	$(BIN)/ruff check lifecycle tests scripts

@@ -148,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     pb = sub.add_parser("publish", help="audit the warehouse (dbt results + validation), then publish the marts")
     pb.add_argument("--db", help="working warehouse (default: LIFECYCLE_DB or warehouse/lifecycle.duckdb)")
-    pb.add_argument("--serving", help="serving file (default: serving.duckdb next to the warehouse)")
+    pb.add_argument("--serving", help="serving file (default: LIFECYCLE_SERVING_DB or warehouse/serving.duckdb)")
     pb.add_argument(
         "--dbt-results", help="run_results.json of the last dbt build (default: $DBT_TARGET_PATH or target/)"
     )

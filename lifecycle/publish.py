@@ -61,8 +61,9 @@ class PublishError(Exception):
 
 
 def default_serving_path() -> Path:
-    """``serving.duckdb`` next to the working warehouse (``warehouse/serving.duckdb`` by default)."""
-    return paths.warehouse_path().parent / "serving.duckdb"
+    """Env LIFECYCLE_SERVING_DB, else ``serving.duckdb`` next to the working warehouse."""
+    env = os.environ.get("LIFECYCLE_SERVING_DB")
+    return Path(env).resolve() if env else paths.warehouse_path().parent / "serving.duckdb"
 
 
 def previous_path(serving: Path) -> Path:
@@ -328,8 +329,27 @@ def _verify_copy(tmp: Path, expected: dict[str, int], build_id: str) -> None:
         con.close()
 
 
+def _modified_after_build(db_path: Path, audit: DbtAudit, slack_seconds: float = 300) -> str | None:
+    """A warning when the warehouse file changed well after the audited dbt build finished."""
+    if not audit.generated_at:
+        return None
+    try:
+        finished = datetime.fromisoformat(audit.generated_at.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if finished.tzinfo is None:
+        finished = finished.replace(tzinfo=UTC)
+    modified = datetime.fromtimestamp(db_path.stat().st_mtime, UTC)
+    if (modified - finished).total_seconds() > slack_seconds:
+        return (
+            f"{db_path.name} was modified at {modified:%Y-%m-%d %H:%M:%S}Z, after the audited dbt build "
+            f"finished ({finished:%Y-%m-%d %H:%M:%S}Z): are these the results of the build that made it?"
+        )
+    return None
+
+
 def _keep_previous(serving: Path, build_id: str) -> Path | None:
-    """Make ``serving.previous.duckdb`` the current serving file (hard link; copy if links fail)."""
+    """Keep the current serving file as ``serving.previous.duckdb`` (a hard link; a copy if links fail)."""
     if not serving.exists():
         return None
     previous = previous_path(serving)
@@ -374,6 +394,9 @@ def publish(
             warnings.append(f"removed leftovers of an interrupted publish: {', '.join(stale)}")
 
         audit = audit_dbt_results(Path(dbt_results) if dbt_results else default_dbt_results_path())
+        stale_note = _modified_after_build(db_path, audit)
+        if stale_note:
+            warnings.append(stale_note)
 
         try:
             # One read-only connection for the audit and the copy: a dbt build cannot write the
@@ -477,6 +500,8 @@ def rollback(serving: Path) -> str:
     """Swap ``serving`` with its previous copy (so a second rollback rolls forward again)."""
     serving = Path(serving).resolve()
     previous = previous_path(serving)
+    if not previous.is_file():
+        raise PublishError(f"no previous copy to roll back to ({previous} does not exist)")
     with _publish_lock(serving):
         if not previous.is_file():
             raise PublishError(f"no previous copy to roll back to ({previous} does not exist)")

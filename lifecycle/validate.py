@@ -6,7 +6,7 @@ DataFrame asset per mart, a whole-dataframe Batch Definition, an Expectation Sui
 Validation Definition and a Checkpoint whose ``UpdateDataDocsAction`` writes the Data Docs HTML
 under ``<reports>/data_docs/``). A JSON summary goes to ``<reports>/validation.json``.
 
-The suites are defined here, in code: :data:`MART_SPECS` holds the per-mart column contract
+The suites are defined here, in code: :func:`mart_specs` holds the per-mart column contract
 (never-null columns, ranges, accepted values, uniqueness) and :class:`Bounds` every plausibility
 threshold in one place. Checks across marts (equal row counts of the per-customer marts) and
 distribution checks (lifecycle stage shares, every RFM segment present at scale) are expressed
@@ -14,9 +14,10 @@ as ordinary expectations: the row count of ``customers`` becomes the expected ro
 other per-customer marts, and each stage share is the mean of a derived boolean column
 (``_share_<stage>``) added to the DataFrame before validation.
 
-A mart found in schema ``marts`` without a spec here gets a generic suite derived from the
-unconditional ``not_null``/``unique``/``accepted_values`` tests of its model yml, and the report
-says so.
+A mart found in schema ``marts`` without a spec here (marts are discovered from
+information_schema) gets a generic suite derived from the unconditional ``not_null``, ``unique``,
+``accepted_values`` and ``accepted_range`` tests of its model yml (and the per-customer checks when
+the yml tests ``has_row_count_of ref('customers')``), and the report says so.
 """
 
 from __future__ import annotations
@@ -334,8 +335,22 @@ class ValidationError(Exception):
 # Building the suites
 
 
-def _model_yml_specs() -> dict[str, MartSpec]:
-    """Generic specs from the marts' model yml files, for marts without a spec in code."""
+def _test_name_args(test: Any) -> tuple[str, dict[str, Any], str | None]:
+    """(name, arguments, where) of a dbt data test entry in a model yml."""
+    name, body = (test, {}) if isinstance(test, str) else next(iter(test.items()))
+    body = body or {}
+    where = (body.get("config") or {}).get("where")
+    args = body.get("arguments", body)
+    return str(name), args if isinstance(args, dict) else {}, where
+
+
+def model_yml_specs() -> dict[str, MartSpec]:
+    """Generic specs from the marts' model yml, for marts without a spec in code.
+
+    Translated (unconditional tests only): ``not_null`` (and not_null / primary_key constraints),
+    ``unique``, ``accepted_values``, ``accepted_range``; a model tested ``has_row_count_of``
+    ``ref('customers')`` is a per-customer mart (unique customer_id, as many rows as customers).
+    """
     import yaml
 
     specs: dict[str, MartSpec] = {}
@@ -347,26 +362,40 @@ def _model_yml_specs() -> dict[str, MartSpec]:
         for model in doc.get("models") or []:
             not_null: list[str] = []
             unique: list[str] = []
+            ranges: dict[str, Range] = {}
             value_sets: dict[str, tuple[Any, ...]] = {}
+            per_customer = False
+            for test in model.get("data_tests") or model.get("tests") or []:
+                tname, args, where = _test_name_args(test)
+                compare = str(args.get("compare_model", "")).replace('"', "'").replace(" ", "")
+                if tname == "has_row_count_of" and not where and compare == f"ref('{PER_CUSTOMER_BASE}')":
+                    per_customer = True
             for col in model.get("columns") or []:
                 name = col.get("name")
                 constraints = {c.get("type") for c in col.get("constraints") or [] if isinstance(c, dict)}
                 if constraints & {"not_null", "primary_key"}:
                     not_null.append(name)
                 for test in col.get("data_tests") or col.get("tests") or []:
-                    tname, targs = (test, {}) if isinstance(test, str) else next(iter(test.items()))
-                    targs = targs or {}
-                    if (targs.get("config") or {}).get("where"):
+                    tname, args, where = _test_name_args(test)
+                    if where:
                         continue  # conditional tests are not translated
-                    args = targs.get("arguments", targs)
                     if tname == "not_null" and name not in not_null:
                         not_null.append(name)
                     elif tname == "unique":
                         unique.append(name)
                     elif tname == "accepted_values" and isinstance(args.get("values"), list):
-                        value_sets[name] = tuple(str(v).replace("''", "'") if isinstance(v, str) else v
-                                                 for v in args["values"])
-            specs[model["name"]] = MartSpec(not_null=tuple(not_null), unique=tuple(unique), value_sets=value_sets)
+                        value_sets[name] = tuple(
+                            v.replace("''", "'") if isinstance(v, str) else v for v in args["values"]
+                        )
+                    elif tname == "accepted_range" and ("min_value" in args or "max_value" in args):
+                        inclusive = args.get("inclusive", True) is not False
+                        ranges[name] = Range(args.get("min_value"), args.get("max_value"), strict_min=not inclusive)
+            if per_customer and "customer_id" in unique:
+                unique.remove("customer_id")  # the per-customer checks add it
+            specs[model["name"]] = MartSpec(
+                not_null=tuple(not_null), unique=tuple(unique), ranges=ranges, value_sets=value_sets,
+                per_customer=per_customer,
+            )
     return specs
 
 
@@ -538,6 +567,43 @@ def _reset_docs_dir(docs_dir: Path) -> None:
     docs_dir.mkdir(parents=True, exist_ok=True)
 
 
+def _run_suite(
+    context: Any, source: Any, mart: str, df: pd.DataFrame, exps: list[Any], site_names: list[str]
+) -> tuple[int, list[Failure]]:
+    """Asset, batch definition, suite, validation definition and checkpoint of one mart; run it."""
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+    from great_expectations.checkpoint import UpdateDataDocsAction
+
+    if not exps:
+        exps = [gxe.ExpectTableRowCountToBeBetween(min_value=0)]
+    asset = source.add_dataframe_asset(name=mart)
+    batch_def = asset.add_batch_definition_whole_dataframe(f"{mart}_all_rows")
+    # Expectations given up front: add_expectation on a stored suite re-saves it each time.
+    suite = context.suites.add(gx.ExpectationSuite(name=f"marts.{mart}", expectations=exps))
+    vdef = context.validation_definitions.add(
+        gx.ValidationDefinition(name=f"validate_{mart}", data=batch_def, suite=suite)
+    )
+    actions = [UpdateDataDocsAction(name="update_data_docs", site_names=site_names)] if site_names else []
+    checkpoint = context.checkpoints.add(
+        gx.Checkpoint(
+            name=f"checkpoint_{mart}", validation_definitions=[vdef], actions=actions,
+            result_format={"result_format": "BASIC", "partial_unexpected_count": 5},
+        )
+    )
+    result = checkpoint.run(batch_parameters={"dataframe": df})
+    failures: list[Failure] = []
+    evaluated = 0
+    for vres in result.run_results.values():
+        for r in vres.results:
+            evaluated += 1
+            if not r.success:
+                cfg = r.expectation_config
+                description = getattr(cfg, "description", None) or ""
+                failures.append(Failure(mart, cfg.type, cfg.kwargs.get("column"), _observed(r), description))
+    return evaluated, failures
+
+
 def validate_connection(
     con: duckdb.DuckDBPyConnection,
     reports_dir: Path | None,
@@ -550,14 +616,13 @@ def validate_connection(
     t0 = time.perf_counter()
     with _quiet():
         import great_expectations as gx
-        from great_expectations.checkpoint import UpdateDataDocsAction
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
         specs = mart_specs(bounds)
         present = _marts_in(con)
         if not present:
             raise ValidationError(f"no tables in schema '{MARTS_SCHEMA}' of {db_label}: build the warehouse first")
-        yml_specs = {k: v for k, v in _model_yml_specs().items() if k not in specs}
+        yml_specs = {k: v for k, v in model_yml_specs().items() if k not in specs}
         notes: list[str] = []
         results: list[MartResult] = []
         ctx: dict[str, Any] = {"notes": notes}
@@ -590,52 +655,26 @@ def validate_connection(
                                "missing")
                 )
                 continue
-            df = con.execute(f'select * from {MARTS_SCHEMA}."{mart}"').df()
-            if mart == PER_CUSTOMER_BASE:
-                ctx["customers_rows"] = len(df)
-            if mart in specs:
-                spec, suite_source = specs[mart], "lifecycle/validate.py"
-            elif mart in yml_specs:
-                spec, suite_source = yml_specs[mart], "model yml (generic)"
-                notes.append(f"{mart}: no suite in lifecycle/validate.py; generic checks from its model yml")
-            else:
-                spec, suite_source = MartSpec(), "none (generic)"
-                notes.append(f"{mart}: no suite in lifecycle/validate.py and no model yml: only its shape is checked")
-            df = _prepare(mart, df)
-            exps = _expectations_for(mart, spec, df, ctx, bounds)
-            if not exps:
-                import great_expectations.expectations as gxe
-
-                exps = [gxe.ExpectTableRowCountToBeBetween(min_value=0)]
-
-            asset = source.add_dataframe_asset(name=mart)
-            batch_def = asset.add_batch_definition_whole_dataframe(f"{mart}_all_rows")
-            suite = context.suites.add(gx.ExpectationSuite(name=f"marts.{mart}"))
-            for exp in exps:
-                suite.add_expectation(exp)
-            vdef = context.validation_definitions.add(
-                gx.ValidationDefinition(name=f"validate_{mart}", data=batch_def, suite=suite)
-            )
-            actions = [UpdateDataDocsAction(name="update_data_docs", site_names=site_names)] if site_names else []
-            checkpoint = context.checkpoints.add(
-                gx.Checkpoint(
-                    name=f"checkpoint_{mart}", validation_definitions=[vdef], actions=actions,
-                    result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
-                )
-            )
-            cp_result = checkpoint.run(batch_parameters={"dataframe": df})
-            failures: list[Failure] = []
-            evaluated = 0
-            for vres in cp_result.run_results.values():
-                for r in vres.results:
-                    evaluated += 1
-                    if not r.success:
-                        cfg = r.expectation_config
-                        failures.append(
-                            Failure(mart, cfg.type, cfg.kwargs.get("column"), _observed(r),
-                                    getattr(cfg, "description", None) or "")
-                        )
-            results.append(MartResult(mart, len(df), evaluated, evaluated - len(failures), failures, suite_source))
+            try:
+                df = con.execute(f'select * from {MARTS_SCHEMA}."{mart}"').df()
+                if mart == PER_CUSTOMER_BASE:
+                    ctx["customers_rows"] = len(df)
+                if mart in specs:
+                    spec, suite_source = specs[mart], "lifecycle/validate.py"
+                elif mart in yml_specs:
+                    spec, suite_source = yml_specs[mart], "model yml (generic)"
+                    notes.append(f"{mart}: no suite in lifecycle/validate.py; generic checks from its model yml")
+                else:
+                    spec, suite_source = MartSpec(), "none (generic)"
+                    notes.append(f"{mart}: no suite in lifecycle/validate.py nor a model yml: only its shape checked")
+                df = _prepare(mart, df)
+                exps = _expectations_for(mart, spec, df, ctx, bounds)
+                evaluated, failures = _run_suite(context, source, mart, df, exps, site_names)
+                results.append(MartResult(mart, len(df), evaluated, evaluated - len(failures), failures, suite_source))
+            except Exception as exc:  # one mart that cannot be validated must not hide the others
+                msg = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+                failure = Failure(mart, "validation_error", None, f"error: {msg}")
+                results.append(MartResult(mart, None, 1, 0, [failure], "error"))
 
     report = ValidationReport(
         db_path=db_label, reports_dir=Path(reports_dir) if reports_dir is not None else None,

@@ -74,19 +74,48 @@ unioned as (
 
 ),
 
+erased_customers as (
+
+    {#- An erasure removes the customer's id from the quarantine log too: the key of a
+        quarantined CRM row (customer_id|updated_at) is masked. #}
+    select distinct customer_id
+    from {{ ref('stg_crm__privacy_requests') }}
+    where request_type = 'erasure' and quarantine_reason is null and customer_id is not null
+
+),
+
+masked as (
+
+    select
+        unioned.source_table,
+        case when erased_customers.customer_id is null then unioned.record_key end as record_key,
+        unioned.quarantine_reason,
+        unioned.detected_in,
+        unioned._loaded_at
+    from unioned
+    left join erased_customers
+        on
+            unioned.source_table = 'crm_customers'
+            and unioned.record_key like erased_customers.customer_id || '|%'
+
+),
+
 final as (
 
     select
+        {#- Rows that share a key (or have none) are numbered in a fixed order; rows that tie on
+            every column are identical, so a rebuild gives the same table. #}
         {{ dbt.concat([
             "source_table", "'|'", "coalesce(record_key, '')", "'|'",
-            "cast(row_number() over (partition by source_table, record_key order by quarantine_reason) as varchar)"
+            "cast(row_number() over (partition by source_table, record_key order by quarantine_reason, "
+            ~ "detected_in, _loaded_at) as varchar)"
         ]) }} as quarantined_row_id,
         source_table,
         record_key,
         quarantine_reason,
         detected_in,
         _loaded_at
-    from unioned
+    from masked
 
 )
 
