@@ -348,6 +348,39 @@ def _modified_after_build(db_path: Path, audit: DbtAudit, slack_seconds: float =
     return None
 
 
+def _erased_customer_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Resolved and source customer ids with an erasure request in the working warehouse."""
+    try:
+        rows = con.execute(
+            "select distinct customer_id from intermediate.int_customer_records_resolved "
+            "where is_erased_customer and customer_id is not null "
+            "union select distinct source_customer_id from intermediate.int_customer_records_resolved "
+            "where is_erased_customer and source_customer_id is not null"
+        ).fetchall()
+    except duckdb.Error:
+        return []  # a warehouse without the identity model has no erasures to honour
+    return [r[0] for r in rows]
+
+
+def _customers_held(path: Path, customer_ids: list[str]) -> int:
+    """How many of ``customer_ids`` the published file at ``path`` still lists in marts.customers."""
+    if not customer_ids or not path.is_file():
+        return 0
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return 0
+    try:
+        row = con.execute(
+            f"select count(*) from {MARTS_SCHEMA}.customers where list_contains(?, customer_id)", [customer_ids]
+        ).fetchone()
+        return int(row[0]) if row else 0
+    except duckdb.Error:
+        return 0
+    finally:
+        con.close()
+
+
 def _keep_previous(serving: Path, build_id: str) -> Path | None:
     """Keep the current serving file as ``serving.previous.duckdb`` (a hard link; a copy if links fail)."""
     if not serving.exists():
@@ -443,13 +476,32 @@ def publish(
                 "dbt_status_counts": audit.status_counts,
             }
             tmp = serving.with_name(f"{serving.name}.tmp-{build_id}")
+            erased = _erased_customer_ids(src)
             try:
                 counts = _write_copy(src, tmp, tables, manifest, checks)
                 src.close()
                 _fsync_file(tmp)
                 _verify_copy(tmp, counts, build_id)
                 _pause(PAUSE_BEFORE_RENAME, "before the rename")
-                previous = _keep_previous(serving, build_id)
+                # An erasure must not survive in the rollback copy: a copy that still holds an
+                # erased customer is dropped instead of kept.
+                keep = True
+                for candidate in (serving, previous_path(serving)):
+                    held = _customers_held(candidate, erased)
+                    if held:
+                        warnings.append(
+                            f"{candidate.name} holds {held} customer(s) erased since it was published: "
+                            "it is not kept for rollback"
+                        )
+                        if candidate == serving:
+                            keep = False
+                        else:
+                            _remove(candidate)
+                if keep:
+                    previous = _keep_previous(serving, build_id)
+                else:
+                    previous = None
+                    _remove(previous_path(serving))
                 os.replace(tmp, serving)
                 _fsync_dir(serving.parent)
             except BaseException as exc:

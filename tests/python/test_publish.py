@@ -598,6 +598,10 @@ def test_erased_customer_disappears_at_next_publish(build: Build, rebuilds: Rebu
     if rebuilds.erased_quarantined_customer:
         # Gone from every mart, the quarantine log included.
         assert _mentions(serving, rebuilds.erased_quarantined_customer) == []
+    # ... and from the rollback copy: the old serving file held the customer, so it is not kept.
+    assert result.previous is None
+    assert not previous_path(serving).exists()
+    assert any("erased" in w for w in result.warnings)
 
 
 def test_erased_customer_leaves_no_quarantine_key(rebuilds: Rebuilds, tmp_path: Path) -> None:
