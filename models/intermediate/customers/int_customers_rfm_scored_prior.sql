@@ -59,24 +59,7 @@ scored as (
 
 final as (
 
-    select
-        scored.customer_id,
-        scored.days_since_last_purchase,
-        scored.purchase_days,
-        scored.net_revenue,
-        scored.recency_score,
-        scored.frequency_score,
-        scored.monetary_score,
-        cast(scored.recency_score as varchar)
-        || cast(scored.frequency_score as varchar)
-        || cast(scored.monetary_score as varchar) as rfm_code,
-        segments.rfm_segment
-    from scored
-    left join segments
-        on
-            scored.recency_score = segments.recency_score
-            and scored.frequency_score = segments.frequency_score
-            and scored.monetary_score = segments.monetary_score
+    {{ rfm_code_and_segment('scored', 'segments') }}
 
 )
 
