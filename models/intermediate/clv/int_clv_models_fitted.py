@@ -9,6 +9,8 @@ from lifecycle.clv_pipeline import ClvSettings, as_date, fit_models, parameters_
 
 def model(dbt, session):
     dbt.config(materialized="table")
+    # dbt hands a Python model only the config keys it reads with literal dbt.config.get("...")
+    # calls (found by parsing this file), so each CLV model spells its keys out here.
     settings = ClvSettings(
         horizon_days=int(dbt.config.get("clv_horizon_days")),
         annual_discount_rate=float(dbt.config.get("clv_annual_discount_rate")),
