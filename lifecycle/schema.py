@@ -57,14 +57,14 @@ RAW_TABLES: tuple[RawTable, ...] = (
     ),
     _t(
         "shop_orders", "shop", ("order_id",),
-        "E-commerce platform orders (web and app), identified by CRM customer id.",
+        "E-commerce platform orders (web and app), identified by CRM customer id; an empty customer id is a guest (anonymous) sale.",
         ("order_id", STR), ("customer_id", STR), ("channel", STR), ("ordered_at", STR),
         ("status", STR), ("currency", STR), ("discount_amount", STR), ("shipping_amount", STR),
         ("tax_amount", STR),
     ),
     _t(
         "shop_order_lines", "shop", ("order_line_id",),
-        "Lines of e-commerce orders.",
+        "Lines of e-commerce orders; a negative quantity is a credit line (a cancellation or return booked as its own line or credit note).",
         ("order_line_id", STR), ("order_id", STR), ("sku", STR), ("category", STR),
         ("quantity", I32), ("unit_price", STR), ("unit_cost", F64), ("returned_quantity", I32),
     ),
@@ -77,7 +77,7 @@ RAW_TABLES: tuple[RawTable, ...] = (
     ),
     _t(
         "pos_transaction_lines", "pos", ("transaction_line_id",),
-        "Lines of store transactions.",
+        "Lines of store transactions; a negative quantity is a credit line (a cancellation or return).",
         ("transaction_line_id", STR), ("transaction_id", STR), ("sku", STR), ("category", STR),
         ("quantity", I32), ("unit_price", STR), ("unit_cost", F64), ("returned_quantity", I32),
     ),
@@ -131,6 +131,12 @@ RAW_TABLES: tuple[RawTable, ...] = (
         "Data-subject requests: erasure or marketing-consent withdrawal.",
         ("request_id", STR), ("customer_id", STR), ("request_type", STR), ("requested_at", STR),
     ),
+    _t(
+        "import_rejects", "import", ("reject_id",),
+        "Rows of an imported export that could not be used, one per rejected input row, with the reason.",
+        ("reject_id", STR), ("source_file", STR), ("line_number", I32), ("reason", STR),
+        ("detail", STR),
+    ),
 )
 
 TABLES: dict[str, RawTable] = {t.name: t for t in RAW_TABLES}
@@ -138,7 +144,8 @@ TABLES: dict[str, RawTable] = {t.name: t for t in RAW_TABLES}
 # Controlled vocabularies (the generator draws from these; staging normalises to them).
 ORDER_STATUSES = ("completed", "cancelled", "returned")
 SHOP_CHANNELS = ("web", "app")
-CURRENCIES = ("USD", "EUR", "GBP", "CAD", "AUD")  # must match seeds/fx_rates.csv
+# Currencies and their rates live only in seeds/fx_rates.csv (any ISO 4217 code; staging quarantines
+# a currency without a rate as unknown_currency).
 ACQUISITION_CHANNELS = (
     "organic_search", "paid_search", "paid_social", "email", "referral", "affiliate",
     "store", "direct",
@@ -155,7 +162,7 @@ QUARANTINE_REASONS = (
     "unparseable_timestamp",  # an event timestamp that cannot be parsed
     "future_timestamp",  # an event stamped after the row was loaded
     "invalid_amount",  # a money field that is not a number
-    "invalid_quantity",  # zero or negative quantity on a line
+    "invalid_quantity",  # a zero or missing quantity on a line (negative = a credit line)
     "invalid_rating",  # a review rating outside 1-5
     "invalid_score",  # an NPS score outside 0-10
     "unknown_currency",  # a currency not in the fx_rates seed
@@ -164,4 +171,8 @@ QUARANTINE_REASONS = (
     "unknown_customer",  # an order for a customer id absent from the CRM
     "test_account",  # activity of a test account (excluded from the marts)
     "parent_quarantined",  # a line whose order/transaction was itself quarantined
+    # Found by `lifecycle import-transactions` and recorded in import_rejects:
+    "amount_out_of_range",  # an amount beyond what the money type decimal(18, 2) holds
+    "unknown_status",  # a status word the import cannot map (see --status-map)
+    "mixed_currency",  # the rows of one order carry different currencies
 )

@@ -65,7 +65,7 @@ DISCOUNT_AFFINITIES = ("deal_seeker", "occasional", "full_price", "none")
 AGE_BANDS = ("under_18", "18-24", "25-34", "35-44", "45-54", "55-64", "65+", "unknown")
 ENGAGEMENT_LEVELS = ("high", "medium", "low", "none")
 BACKTEST_BREAKDOWNS = ("total", "calibration_frequency", "week")
-QUARANTINE_DETECTED_IN = ("staging", "intermediate")
+QUARANTINE_DETECTED_IN = ("import", "staging", "intermediate")
 RFM_SCORES = (1, 2, 3, 4, 5)
 FLOAT_MAX = sys.float_info.max
 

@@ -23,6 +23,7 @@ SOURCE_DESCRIPTIONS = {
     "helpdesk": "The customer-support help desk.",
     "feedback": "Product reviews, NPS surveys and the refer-a-friend programme.",
     "marketing": "Marketing spend exported from the ad platforms.",
+    "import": "Rows `lifecycle import-transactions` could not use, with the reason (empty for other sources).",
 }
 
 

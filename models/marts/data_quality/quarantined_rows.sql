@@ -36,6 +36,19 @@ with
     ),
 
 {% endfor %}
+import_rejects as (
+
+    {#- Rows the transaction importer could not use (stg_import__rejected_rows). #}
+    select
+        'import_rejects' as source_table,
+        rejected_row_id as record_key,
+        quarantine_reason,
+        'import' as detected_in,
+        _loaded_at
+    from {{ ref('stg_import__rejected_rows') }}
+
+),
+
 excluded_orders as (
 
     select
@@ -68,6 +81,8 @@ unioned as (
         select * from {{ table }}
         union all
     {% endfor %}
+    select * from import_rejects
+    union all
     select * from excluded_orders
     union all
     select * from excluded_lines
