@@ -57,14 +57,16 @@ RAW_TABLES: tuple[RawTable, ...] = (
     ),
     _t(
         "shop_orders", "shop", ("order_id",),
-        "E-commerce platform orders (web and app), identified by CRM customer id; an empty customer id is a guest (anonymous) sale.",
+        "E-commerce platform orders (web and app), identified by CRM customer id; "
+        "an empty customer id is a guest (anonymous) sale.",
         ("order_id", STR), ("customer_id", STR), ("channel", STR), ("ordered_at", STR),
         ("status", STR), ("currency", STR), ("discount_amount", STR), ("shipping_amount", STR),
         ("tax_amount", STR),
     ),
     _t(
         "shop_order_lines", "shop", ("order_line_id",),
-        "Lines of e-commerce orders; a negative quantity is a credit line (a cancellation or return booked as its own line or credit note).",
+        "Lines of e-commerce orders; a negative quantity is a credit line "
+        "(a cancellation or return booked as its own line or credit note).",
         ("order_line_id", STR), ("order_id", STR), ("sku", STR), ("category", STR),
         ("quantity", I32), ("unit_price", STR), ("unit_cost", F64), ("returned_quantity", I32),
     ),
