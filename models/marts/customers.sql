@@ -12,6 +12,12 @@ purchases as (
 
 ),
 
+orders as (
+
+    select * from {{ ref('int_customer_orders_summarised') }}
+
+),
+
 as_of as (
 
     select as_of_date from {{ ref('int_as_of_date') }}
@@ -38,7 +44,7 @@ final as (
         purchases.last_purchase_date,
         coalesce(purchases.purchase_days, 0) as purchase_days,
         coalesce(purchases.purchase_orders, 0) as purchase_orders,
-        cast(coalesce(purchases.net_revenue, 0) as decimal(18, 2)) as net_revenue,
+        cast(coalesce(orders.net_revenue, 0) as decimal(18, 2)) as net_revenue,
         case
             when purchases.customer_id is null then 'none'
             when purchases.online_purchase_days > 0 and purchases.store_purchase_days > 0 then 'omnichannel'
@@ -55,6 +61,8 @@ final as (
     cross join as_of
     left join purchases
         on customers.customer_id = purchases.customer_id
+    left join orders
+        on customers.customer_id = orders.customer_id
 
 )
 

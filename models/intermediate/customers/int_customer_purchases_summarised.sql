@@ -1,7 +1,9 @@
 {#- One row per customer with at least one purchase by the as-of date: the order history, the
     gaps between purchase days, RFM inputs, CLV inputs, the recency windows (last 30/90/180/365
-    days and the equal window before each, for trend) and channel, category and discount habits. #}
-{%- set windows = [30, 90, 180, 365] -%}
+    days and the equal window before each, for trend) and channel, category and discount habits.
+    Money and order counts come from int_customer_orders_summarised (every order, credits
+    included); purchase-day counts from the purchase occasions. #}
+{%- set windows = revenue_windows_days() -%}
 with
 
 purchase_days as (
@@ -13,6 +15,12 @@ purchase_days as (
 orders as (
 
     select * from {{ ref('int_orders_netted') }}
+
+),
+
+order_summary as (
+
+    select * from {{ ref('int_customer_orders_summarised') }}
 
 ),
 
@@ -42,9 +50,6 @@ day_summary as (
         min(purchase_date) as first_purchase_date,
         max(purchase_date) as last_purchase_date,
         count(*) as purchase_days,
-        sum(net_revenue) as net_revenue,
-        sum(margin_amount) as margin_amount,
-        sum(cost_known_revenue) as cost_known_revenue,
         sum(case when purchase_day_number = 1 then net_revenue end) as first_day_revenue,
         avg(case when purchase_day_number > 1 then net_revenue end) as avg_repeat_day_revenue,
         count(gap_days) as gap_count,
@@ -66,36 +71,10 @@ day_summary as (
         ) as reactivation_candidate_date,
         {% for w in windows %}
             count(case when days_ago < {{ w }} then 1 end) as purchase_days_last_{{ w }}d,
-            coalesce(sum(case when days_ago < {{ w }} then net_revenue end), 0) as net_revenue_last_{{ w }}d,
             count(case when days_ago >= {{ w }} and days_ago < {{ 2 * w }} then 1 end)
-                as purchase_days_prior_{{ w }}d,
-            coalesce(sum(case when days_ago >= {{ w }} and days_ago < {{ 2 * w }} then net_revenue end), 0)
-                as net_revenue_prior_{{ w }}d{% if not loop.last %},{% endif %}
+                as purchase_days_prior_{{ w }}d{% if not loop.last %},{% endif %}
         {% endfor %}
     from day_facts
-    group by 1
-
-),
-
-order_summary as (
-
-    select
-        customer_id,
-        count(*) as orders,
-        count(case when is_purchase then 1 end) as purchase_orders,
-        count(case when order_status = 'cancelled' then 1 end) as cancelled_orders,
-        count(case when has_return then 1 end) as returned_orders,
-        sum(returned_amount) as returned_amount,
-        count(case when is_purchase and has_discount then 1 end) as discounted_orders,
-        count(distinct case when is_purchase and channel in ('web', 'app') then order_date end)
-            as online_purchase_days,
-        count(distinct case when is_purchase and channel = 'store' then order_date end)
-            as store_purchase_days,
-        count(case when is_purchase and channel = 'web' then 1 end) as web_orders,
-        count(case when is_purchase and channel = 'app' then 1 end) as app_orders,
-        count(case when is_purchase and channel = 'store' then 1 end) as store_orders
-    from orders
-    where customer_id is not null
     group by 1
 
 ),
@@ -127,6 +106,13 @@ final as (
 
     select
         day_summary.*,
+        order_summary.net_revenue,
+        order_summary.margin_amount,
+        order_summary.cost_known_revenue,
+        {% for w in windows %}
+            order_summary.net_revenue_last_{{ w }}d,
+            order_summary.net_revenue_prior_{{ w }}d,
+        {% endfor %}
         {{ dbt.datediff("day_summary.last_purchase_date", "as_of.as_of_date", "day") }}
             as days_since_last_purchase,
         {{ dbt.datediff("day_summary.first_purchase_date", "as_of.as_of_date", "day") }}

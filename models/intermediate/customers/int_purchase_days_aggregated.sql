@@ -1,5 +1,7 @@
-{#- One row per customer per purchase day (a day with at least one purchase, the unit the CLV
-    models count in), with the day's spend and the gap in days since the previous purchase day. #}
+{#- One row per customer per purchase day (a purchase occasion, the unit the CLV models count in:
+    a day with a purchase that its same-day cancellations, returns and credits do not cancel; rule
+    in doc block orders_rules), with the day's net spend (same-day credits included) and the gap
+    in days since the previous purchase day. #}
 with
 
 orders as (
@@ -13,14 +15,15 @@ days as (
     select
         customer_id,
         order_date as purchase_date,
-        count(*) as orders,
+        count(case when is_purchase then 1 end) as orders,
         sum(net_revenue) as net_revenue,
         sum(margin_amount) as margin_amount,
         sum(case when margin_amount is not null then net_revenue end) as cost_known_revenue,
-        count(distinct channel) as channels
+        count(distinct case when is_purchase then channel end) as channels
     from orders
-    where is_purchase and customer_id is not null
+    where customer_id is not null
     group by 1, 2
+    having bool_or(is_purchase)
 
 ),
 

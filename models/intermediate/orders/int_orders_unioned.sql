@@ -1,7 +1,8 @@
 {#- Every staging-valid order of the three sales channels (web and app from the shop platform,
     store from POS) in one shape, tied to the resolved customer. exclusion_reason says why an
     order is kept out of the customer marts (unknown_customer, test_account); the quarantine mart
-    lists those rows. Store transactions without a known loyalty card stay as anonymous sales. #}
+    lists those rows. Store transactions without a known loyalty card and shop orders without a
+    customer id (guest checkouts) stay as anonymous sales. #}
 with
 
 shop_orders as (
@@ -70,7 +71,9 @@ shop as (
         shop_orders.discount_amount,
         shop_orders.shipping_amount,
         shop_orders.tax_amount,
+        {#- An order without a customer id is a guest checkout: an anonymous sale, not a defect. #}
         case
+            when shop_orders.customer_id is null then null
             when known_crm_ids.source_customer_id is null then 'unknown_customer'
             when known_crm_ids.is_test_account then 'test_account'
         end as exclusion_reason

@@ -132,17 +132,13 @@ history_cube as (
 
 order_cube as (
 
-    {#- Purchases of known customers (anonymous store sales have no customer and are left out).
-        A purchase belongs to the period ending at its month end, or at the as-of date in the
-        as-of month. #}
+    {#- Orders of known customers: revenue nets every order (credit notes and cancellations
+        included, orders_rules), purchase orders count the purchases. An order belongs to the
+        period ending at its month end, or at the as-of date in the as-of month. #}
     select
-        case
-            when cast({{ dbt.last_day('orders.order_date', 'month') }} as date) < as_of.as_of_date
-                then cast({{ dbt.last_day('orders.order_date', 'month') }} as date)
-            else as_of.as_of_date
-        end as period_end_date,
+        {{ kpi_period_end_date('orders.order_date', 'as_of.as_of_date') }} as period_end_date,
         customer_dimensions.combination_id,
-        count(*) as purchase_orders,
+        count(case when orders.is_purchase then 1 end) as purchase_orders,
         sum(orders.net_revenue) as revenue,
         sum(case when orders.margin_amount is not null then orders.net_revenue end) as cost_known_revenue,
         sum(orders.margin_amount) as margin
@@ -150,8 +146,23 @@ order_cube as (
     cross join as_of
     inner join customer_dimensions
         on orders.customer_id = customer_dimensions.customer_id
-    where orders.is_purchase and orders.order_date <= as_of.as_of_date
+    where orders.order_date <= as_of.as_of_date
     group by 1, 2
+
+),
+
+anonymous_sales as (
+
+    {#- Sales tied to no customer (guest checkouts, anonymous till sales, erased customers): in
+        the overall revenue, in no customer and so in no dimension value. #}
+    select
+        {{ kpi_period_end_date('orders.order_date', 'as_of.as_of_date') }} as period_end_date,
+        count(case when orders.is_purchase then 1 end) as anonymous_purchase_orders,
+        sum(orders.net_revenue) as anonymous_revenue
+    from orders
+    cross join as_of
+    where orders.customer_id is null and orders.order_date <= as_of.as_of_date
+    group by 1
 
 ),
 
@@ -159,11 +170,7 @@ interaction_cube as (
 
     {#- NPS answers, reviews and support tickets, bucketed into periods like purchases. #}
     select
-        case
-            when cast({{ dbt.last_day('interactions.occurred_date', 'month') }} as date) < as_of.as_of_date
-                then cast({{ dbt.last_day('interactions.occurred_date', 'month') }} as date)
-            else as_of.as_of_date
-        end as period_end_date,
+        {{ kpi_period_end_date('interactions.occurred_date', 'as_of.as_of_date') }} as period_end_date,
         customer_dimensions.combination_id,
         sum(
             case when interactions.interaction_type = 'nps' and interactions.score is not null then 1 else 0 end
@@ -396,6 +403,16 @@ final as (
         cast(rolled_up.reactivated_customers as bigint) as reactivated_customers,
         cast(rolled_up.purchase_orders as bigint) as purchase_orders,
         cast(rolled_up.revenue as decimal(18, 2)) as revenue,
+        case
+            when rolled_up.dimension = 'overall' then cast(coalesce(anonymous_sales.anonymous_purchase_orders, 0) as bigint)
+        end as anonymous_purchase_orders,
+        case
+            when rolled_up.dimension = 'overall' then cast(coalesce(anonymous_sales.anonymous_revenue, 0) as decimal(18, 2))
+        end as anonymous_revenue,
+        case
+            when rolled_up.dimension = 'overall'
+                then cast(rolled_up.revenue + coalesce(anonymous_sales.anonymous_revenue, 0) as decimal(18, 2))
+        end as total_revenue,
         cast(rolled_up.revenue / nullif(rolled_up.purchase_orders, 0) as decimal(18, 2)) as average_order_value,
         cast(rolled_up.purchase_orders as double) / nullif(rolled_up.active_customers, 0) as purchase_frequency,
         cast(rolled_up.cost_known_revenue as decimal(18, 2)) as cost_known_revenue,
@@ -412,6 +429,8 @@ final as (
         / nullif(rolled_up.active_customers, 0) as support_tickets_per_1000_active
     from rolled_up
     cross join as_of
+    left join anonymous_sales
+        on rolled_up.period_end_date = anonymous_sales.period_end_date
 
 )
 

@@ -42,7 +42,7 @@ final as (
         cast(unit_cost_local as decimal(18, 2)) as unit_cost_local,
         case
             when order_line_id is null or order_id is null then 'missing_key'
-            when quantity is null or quantity <= 0 then 'invalid_quantity'
+            when quantity is null or quantity = 0 then 'invalid_quantity'
             when {{ is_invalid_money('unit_price_raw') }} or nullif(trim(unit_price_raw), '') is null
                 then 'invalid_amount'
         end as quarantine_reason,
