@@ -141,6 +141,7 @@ def test_raw_rows_reconcile_with_staged_rows_and_duplicates(con: duckdb.DuckDBPy
         "email_events": "stg_esp__email_events", "support_tickets": "stg_helpdesk__support_tickets",
         "product_reviews": "stg_feedback__product_reviews", "nps_responses": "stg_feedback__nps_responses",
         "referrals": "stg_feedback__referrals", "marketing_spend": "stg_marketing__channel_spends",
+        "import_rejects": "stg_import__rejected_rows",
     }
     dups = dirty_build.manifest["duplicates"]
     for table in RAW_TABLES:
