@@ -51,6 +51,7 @@ class SourceFile:
     encoding: str = ""
     delimiter: str = ""
     rows: int = 0
+    detected: str = ""  # how a non-UTF-8 encoding was recognised, said in the report
 
 
 def delimiter_of(delimiter: str | None) -> str:
@@ -102,14 +103,14 @@ def _likely_8bit(data: bytes) -> str:
     return "latin-1 (ISO-8859-1) or cp1252"
 
 
-def decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str]:
-    """Return (text, encoding used); refuse binary files and undeclared non-UTF-8 encodings."""
+def decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str, str]:
+    """Return (text, encoding used, how it was found); refuse binary files and undeclared non-UTF-8."""
     for magic, what in _MAGIC:
         if data.startswith(magic):
             raise ImportError_(f"{name}: this is not a text export but {what}")
     if encoding:
         try:
-            return data.decode(encoding), encoding
+            return data.decode(encoding).removeprefix("\ufeff"), encoding, "given with --encoding"
         except LookupError as exc:
             raise ImportError_(f"--encoding {encoding!r}: unknown encoding") from exc
         except UnicodeDecodeError as exc:
@@ -117,10 +118,12 @@ def decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str]:
                 f"{name}: cannot decode with --encoding {encoding} (byte 0x{data[exc.start]:02x} at offset {exc.start})"
             ) from exc
     used = next((enc for bom, enc in _BOMS if data.startswith(bom)), None)
+    how = "detected from its byte-order mark"
     if used is None and b"\x00" in data[:4096]:
         sample = data[:4096]
         even, odd = sample[0::2].count(0), sample[1::2].count(0)
         half = len(sample) // 2
+        how = "detected from its NUL-byte pattern (no byte-order mark)"
         if odd > 0.4 * half and even < 0.05 * half:
             used = "utf-16-le"
         elif even > 0.4 * half and odd < 0.05 * half:
@@ -132,9 +135,9 @@ def decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str]:
             text = data.decode(used)
         except UnicodeDecodeError as exc:
             raise ImportError_(f"{name}: looks like {used} but cannot be decoded as such: {exc.reason}") from exc
-        return text.removeprefix("\ufeff"), used.removesuffix("-sig")
+        return text.removeprefix("\ufeff"), used.removesuffix("-sig"), how
     try:
-        return data.decode("utf-8"), "utf-8"
+        return data.decode("utf-8"), "utf-8", ""
     except UnicodeDecodeError as exc:
         likely = _likely_8bit(data)
         raise ImportError_(
@@ -168,7 +171,7 @@ def _records(text: str, sep: str) -> list[tuple[int, list[str]]]:
     try:
         for fields in reader:
             start, previous = previous + 1, reader.line_num
-            if any(f.strip() for f in fields):
+            if fields and "".join(fields).strip():
                 out.append((start, fields))
     except csv.Error as exc:
         raise ImportError_(f"line {reader.line_num}: cannot split the line with delimiter {sep!r}: {exc}") from exc
@@ -180,7 +183,7 @@ def read_file(src: SourceFile, delimiter: str | None, encoding: str | None, no_h
     data = src.path.read_bytes()
     if not data.strip():
         raise ImportError_(f"{src.label}: the file is empty")
-    text, src.encoding = decode(data, src.label, encoding)
+    text, src.encoding, src.detected = decode(data, src.label, encoding)
     sep = delimiter_of(delimiter)
     src.delimiter = _SHOWN.get(sep, sep)
     try:
@@ -219,7 +222,8 @@ def read_file(src: SourceFile, delimiter: str | None, encoding: str | None, no_h
     if not body:
         raise ImportError_(f"{src.label}: the file is empty (no data rows)")
     n_cols = len(header)
-    frame = pd.DataFrame([f + [""] * (n_cols - len(f)) for _, f in body], columns=header, dtype=object)
+    rows = [f if len(f) == n_cols else f + [""] * (n_cols - len(f)) for _, f in body]
+    frame = pd.DataFrame(dict(zip(header, map(list, zip(*rows, strict=True)), strict=True)), dtype=object)
     frame["_line"] = [n for n, _ in body]
     src.rows = len(frame)
     return frame

@@ -48,7 +48,14 @@ def summary(
     currencies = {str(k): int(v) for k, v in rows["currency"].value_counts().sort_index().items()}
     result: dict[str, Any] = {
         "files": [
-            {"file": f.label, "path": str(f.path), "encoding": f.encoding, "delimiter": f.delimiter, "rows": f.rows}
+            {
+                "file": f.label,
+                "path": str(f.path),
+                "encoding": f.encoding,
+                "encoding_found": f.detected or "the default",
+                "delimiter": f.delimiter,
+                "rows": f.rows,
+            }
             for f in files
         ],
         "rows_read": rows_read,
@@ -85,7 +92,9 @@ def text(report: dict[str, Any]) -> str:
     """The report in words, for the terminal."""
     lines = []
     for f in report["files"]:
-        lines.append(f"read {f['file']}: {f['rows']} rows ({f['encoding']}, delimiter {f['delimiter']!r})")
+        lines.append(
+            f"read {f['file']}: {f['rows']} rows ({f['encoding']}: {f['encoding_found']}; delimiter {f['delimiter']!r})"
+        )
     lines.append(
         f"rows read {report['rows_read']}: imported {report['rows_imported']} "
         f"(anonymous {report['rows_anonymous']}), rejected {report['rows_rejected']}"

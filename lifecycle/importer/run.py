@@ -270,10 +270,11 @@ def import_transactions(
         mixed_keys = currencies.nunique()
         mixed = key.isin(set(mixed_keys.index[mixed_keys > 1])).to_numpy() & keep
         reason[mixed] = "mixed_currency"
-        order_currencies = currencies.unique()
+        mixed_rows = pd.DataFrame({"key": key[mixed], "cur": currency_values[mixed]})
+        order_currencies = mixed_rows.groupby("key")["cur"].agg(lambda c: sorted(set(c)))
         details["mixed_currency"] = (
             lambda i: f"column '{currency_col}': the order's rows carry "
-            f"{', '.join(sorted(order_currencies[key[i]]))}"
+            f"{', '.join(order_currencies[key[i]])}"
         )
         keep = reason == ""
         owners_after = pd.DataFrame({"key": key[keep], "owner": owner[keep]}).groupby("key")["owner"].nunique()
