@@ -201,9 +201,11 @@ def import_transactions(
     reasons["invalid_amount"] = money.bad
     details["invalid_amount"] = lambda i: f"column '{price_col}': {data.at[i, price_col]!r} is not a number"
     reasons["amount_out_of_range"] = ~money.bad & ((money.magnitude >= MAX_MONEY) | (line_amount >= MAX_MONEY))
-    details["amount_out_of_range"] = (
-        lambda i: f"column '{price_col}': {data.at[i, price_col]!r}: the line amount is beyond decimal(18, 2)"
-    )
+    def _out_of_range(i: int) -> str:
+        amount = f"{data.at[i, quantity_col]} x {data.at[i, price_col]}" if quantity_col else data.at[i, price_col]
+        return f"column '{price_col}': the line amount {amount} is beyond decimal(18, 2)"
+
+    details["amount_out_of_range"] = _out_of_range
 
     status_counts: dict[str, dict[str, Any]] = {}
     if status_col:
