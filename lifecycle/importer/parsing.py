@@ -76,7 +76,21 @@ def parse_dates(values: pd.Series, col: str, date_format: str | None) -> pd.Seri
         parsed = pd.to_datetime(values, format=date_format or "ISO8601", errors="coerce", utc=True)
     except (ValueError, TypeError) as exc:  # e.g. an invalid format string
         raise ImportError_(f"column '{col}': cannot parse dates with {date_format!r}: {exc}") from exc
+    if date_format and "%d" in date_format and "%m" in date_format and parsed.isna().any():
+        refuse_swapped_format(values[parsed.isna()], col, date_format)
     return parsed.dt.tz_localize(None).astype("datetime64[us]")
+
+
+def refuse_swapped_format(failed: pd.Series, col: str, date_format: str) -> None:
+    """A value that fails the given format but fits it with day and month swapped means the format
+    reads the other values with day and month swapped, silently: refuse."""
+    swapped = date_format.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+    fits = pd.to_datetime(failed, format=swapped, errors="coerce").notna()
+    if fits.any():
+        raise ImportError_(
+            f"column '{col}': values like {failed[fits].iloc[0]!r} do not fit --date-format {date_format} but fit "
+            f"{swapped}: the format swaps day and month; pass --date-format {swapped}"
+        )
 
 
 # ----------------------------------------------------------------------------- money
@@ -140,7 +154,7 @@ def parse_money(values: pd.Series) -> Money:
 
 def parse_quantities(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(signed integer quantity, bad mask): bad = empty, not an integer ('2.5'), zero or beyond int32."""
-    parts = values.str.strip().str.extract(r"^([+-]?)(\d+)(?:\.0*)?$")
+    parts = values.str.strip().str.extract(r"^([+-]?)(\d+)(?:\.0)?$")  # '3.0' (float-written) is 3
     digits = parts[1].fillna("")
     ok = (digits != "") & (digits.str.lstrip("0").str.len() <= 10)
     magnitude = pd.to_numeric(digits.where(ok, "0")).astype(np.int64).to_numpy()

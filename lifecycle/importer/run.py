@@ -286,6 +286,12 @@ def import_transactions(
                 f"column '{order_id_col}': cannot build one order per (customer, order id): ids {clash} clash"
             )
 
+    if not keep.any():
+        counts = pd.Series(reason).value_counts().sort_index()
+        raise ImportError_(
+            f"none of the {n} rows can be imported ({', '.join(f'{r} {c}' for r, c in counts.items())}); "
+            "nothing written"
+        )
     rejected = np.flatnonzero(~keep)
     rejects = pd.DataFrame(
         {

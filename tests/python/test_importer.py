@@ -277,6 +277,33 @@ def test_ambiguous_dates_refused(tmp_path: Path) -> None:
         import_transactions(path, tmp_path / "raw", "c", "d", "a", date_format="mixed")
 
 
+def test_a_format_that_swaps_day_and_month_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ImportError_, match=r"'1/18/2011 10:01' do not fit --date-format %d/%m/%Y %H:%M but fit "
+                       r"%m/%d/%Y %H:%M: the format swaps day and month"):
+        args = RETAIL | {"date_format": "%d/%m/%Y %H:%M"}
+        import_transactions(FIXTURES / "online_retail.csv", tmp_path / "raw", **args)  # type: ignore[arg-type]
+    assert not (tmp_path / "raw").exists()
+
+
+def test_quantities(tmp_path: Path) -> None:
+    text = "o,c,d,q,p\nA,x,2024-01-01,3.0,1\nB,x,2024-01-01,1.000,1\nC,x,2024-01-01,+2,1\nD,x,2024-01-01,,1\n"
+    out = tmp_path / "raw"
+    report = import_transactions(
+        _write(tmp_path, text), out, "c", "d", quantity_col="q", unit_price_col="p", order_id_col="o",
+        loaded_at="2024-02-01",
+    )  # fmt: skip
+    assert _read(out, "shop_order_lines").set_index("order_id")["quantity"].to_dict() == {"A": 3, "C": 2}
+    assert report["rejected_by_reason"] == {"invalid_quantity": 2}  # '1.000' could be 1 or 1000: not guessed
+
+
+def test_nothing_importable_stops(tmp_path: Path) -> None:
+    path = _write(tmp_path, "c,d,a\n1,2030-01-01,1\n2,2024-01-01,1e400x\n")
+    nothing = r"none of the 2 rows can be imported \(future_timestamp 1, invalid_amount 1\)"
+    with pytest.raises(ImportError_, match=nothing):
+        import_transactions(path, tmp_path / "raw", "c", "d", "a", loaded_at="2025-01-01")
+    assert not (tmp_path / "raw").exists()
+
+
 def test_marketing_consent_modes(tmp_path: Path) -> None:
     path = _write(tmp_path, "c,d,a\n1,2024-01-01,1\n2,2024-01-02,2\n")
     report = import_transactions(path, tmp_path / "none", "c", "d", "a")
