@@ -15,6 +15,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from lifecycle.importer.rules import ImportError_
@@ -178,6 +179,40 @@ def _records(text: str, sep: str) -> list[tuple[int, list[str]]]:
     return out
 
 
+def _table_fast(text: str, sep: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray] | None:
+    """pandas' C parser, when every record is one physical line (so row numbers are line numbers)."""
+    try:
+        table = pd.read_csv(
+            io.StringIO(text), sep=sep, header=None, dtype=str, na_filter=False, skip_blank_lines=False, engine="c"
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+        return None  # ragged or odd rows: the csv module reads them and says what is wrong
+    physical = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if len(table) != physical:
+        return None  # a quoted value spans lines
+    filled = np.logical_or.reduce([table[c].str.strip().ne("").to_numpy() for c in table.columns])
+    table = table[filled].reset_index(drop=True)
+    table.columns = range(table.shape[1])
+    lengths = np.full(len(table), table.shape[1])
+    return table, np.arange(1, len(filled) + 1)[filled], lengths
+
+
+def _table(text: str, sep: str) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Every non-blank record as strings (columns 0..width-1, '' where a record is short), the line
+    where each starts (1-based) and its number of fields."""
+    fast = None if sep == "whitespace" else _table_fast(text, sep)
+    if fast is not None:
+        return fast
+    records = _records(text, sep)
+    if not records:
+        return pd.DataFrame(), np.array([], dtype=int), np.array([], dtype=int)
+    lengths = np.array([len(f) for _, f in records])
+    width = int(lengths.max())
+    rows = [f if len(f) == width else f + [""] * (width - len(f)) for _, f in records]
+    table = pd.DataFrame(dict(enumerate(map(list, zip(*rows, strict=True)))), dtype=object)
+    return table, np.array([n for n, _ in records]), lengths
+
+
 def read_file(src: SourceFile, delimiter: str | None, encoding: str | None, no_header: bool) -> pd.DataFrame:
     """The rows of one file as strings, one column per field plus '_line' (1-based, header = 1)."""
     data = src.path.read_bytes()
@@ -187,23 +222,21 @@ def read_file(src: SourceFile, delimiter: str | None, encoding: str | None, no_h
     sep = delimiter_of(delimiter)
     src.delimiter = _SHOWN.get(sep, sep)
     try:
-        records = _records(text, sep)
+        table, lines, lengths = _table(text, sep)
     except ImportError_ as exc:
         raise ImportError_(f"{src.label}: {exc}") from None
-    if not records:
+    if table.empty:
         raise ImportError_(f"{src.label}: the file is empty")
-    width = max(len(fields) for _, fields in records)
-    if (width if no_header else len(records[0][1])) == 1:
-        first = text.lstrip("\ufeff").splitlines()[0]
+    width = table.shape[1]
+    if (width if no_header else lengths[0]) == 1:
+        first = text.splitlines()[0]
         raise ImportError_(
             f"{src.label}: the delimiter {src.delimiter!r} yields a single column; {_suggest_delimiter(first, sep)}"
         )
     if no_header:
         header = [f"col{i}" for i in range(1, width + 1)]
-        body = records
     else:
-        header = [h.strip() for h in records[0][1]]
-        body = records[1:]
+        header = [str(h).strip() or f"unnamed_{i}" for i, h in enumerate(table.iloc[0, : lengths[0]], start=1)]
         seen: dict[str, int] = {}
         for position, name in enumerate(header, start=1):
             if name in seen:
@@ -212,18 +245,17 @@ def read_file(src: SourceFile, delimiter: str | None, encoding: str | None, no_h
                     "rename one so each column has its own name"
                 )
             seen[name] = position
-        too_long = next(((n, f) for n, f in body if len(f) > len(header)), None)
-        if too_long is not None:
-            n, fields = too_long
+        too_long = np.flatnonzero(lengths[1:] > len(header))
+        if len(too_long):
+            row = int(too_long[0]) + 1
             raise ImportError_(
-                f"{src.label}: line {n} has {len(fields)} fields but the header has {len(header)}: "
+                f"{src.label}: line {lines[row]} has {lengths[row]} fields but the header has {len(header)}: "
                 "a delimiter inside an unquoted value, or the wrong --delimiter?"
             )
-    if not body:
+        table, lines = table.iloc[1:, : len(header)], lines[1:]
+    if table.empty:
         raise ImportError_(f"{src.label}: the file is empty (no data rows)")
-    n_cols = len(header)
-    rows = [f if len(f) == n_cols else f + [""] * (n_cols - len(f)) for _, f in body]
-    frame = pd.DataFrame(dict(zip(header, map(list, zip(*rows, strict=True)), strict=True)), dtype=object)
-    frame["_line"] = [n for n, _ in body]
+    frame = table.set_axis(header, axis=1).reset_index(drop=True)
+    frame["_line"] = lines
     src.rows = len(frame)
     return frame

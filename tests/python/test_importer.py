@@ -550,6 +550,28 @@ def test_cp1252_refused_then_read_with_encoding(tmp_path: Path) -> None:
     assert report["net_amount_by_currency"] == {"EUR": "19.75"}  # '€12,50' + '7,25'
 
 
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("o,c,d,a,note\nA,x,2024-01-01,1,plain\n\nC,x,2030-01-01,2,plain\n", 4),  # a blank line
+        ('o,c,d,a,note\nA,x,2024-01-01,1,"two\nlines"\n\nC,x,2030-01-01,2,plain\n', 5),  # a quoted newline too
+        ("o,c,d,a,note\r\nA,x,2024-01-01,1,plain\r\n,,,,\r\nC,x,2030-01-01,2\r\n", 4),  # CRLF, empty, short
+    ],
+    ids=["blank-line", "quoted-newline", "crlf-short-row"],
+)
+def test_line_numbers(tmp_path: Path, text: str, line: int) -> None:
+    out = tmp_path / "raw"
+    report = import_transactions(_write(tmp_path, text), out, "c", "d", "a", order_id_col="o", loaded_at="2025-01-01")
+    assert report["rows_read"] == 2
+    assert _read(out, "import_rejects")[["reject_id", "line_number"]].values.tolist() == [[f"tx.csv:{line}", line]]
+
+
+def test_row_longer_than_the_header_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path, "c,d,a\n1,2024-01-01,1\n2,2024-01-01,1,5\n")
+    with pytest.raises(ImportError_, match=r"tx\.csv: line 3 has 4 fields but the header has 3"):
+        import_transactions(path, tmp_path / "raw", "c", "d", "a")
+
+
 def test_binary_files_refused(tmp_path: Path) -> None:
     book = tmp_path / "orders.csv"  # an Excel workbook saved with a .csv name
     with zipfile.ZipFile(book, "w") as z:
