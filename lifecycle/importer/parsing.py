@@ -185,9 +185,7 @@ def id_warnings(values: pd.Series, col: str, normalised: bool) -> list[str]:
     plain = distinct.str.replace(_FLOAT_ID, r"\1", regex=True)
     digit = plain[plain.str.fullmatch(r"\d+")]
     stripped = digit.str.replace(_PADDED_ID, r"\1", regex=True)
-    padded = digit[stripped != digit]
-    clashes = int(stripped[padded.index].isin(set(digit[stripped == digit])).sum())
-    clashes += int(stripped[padded.index].duplicated(keep=False).sum())  # '0123' and '00123'
+    clashes = int((stripped.duplicated(keep=False) & (stripped != digit)).sum())  # padded ids that collide
     done = "normalised (--normalise-ids)" if normalised else "kept as written: pass --normalise-ids to fix"
     warnings = []
     if floats:
