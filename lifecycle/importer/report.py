@@ -110,7 +110,7 @@ def text(report: dict[str, Any]) -> str:
         f"{report['returned_orders']} returned), lines {report['lines']} ({report['credit_lines']} credit lines)"
     )
     nets = ", ".join(f"{c} {v}" for c, v in report["net_amount_by_currency"].items())
-    lines.append(f"net amount: {nets or 'none'}")
+    lines.append(f"net amount of completed orders, credit lines netted: {nets or 'none'}")
     lines.append(f"marketing consent: {report['consent']['note']}")
     lines.extend(f"warning: {w}" for w in report["warnings"])
     if report["rows_rejected"]:
