@@ -12,6 +12,8 @@ from __future__ import annotations
 import csv
 import glob
 import io
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,13 +95,13 @@ def expand_inputs(inputs: list[Path | str]) -> list[SourceFile]:
     names = [p.name for p in unique]
     if len(set(names)) == len(names):
         return [SourceFile(p, p.name) for p in unique]
-    common = Path(*Path.commonpath([str(p) for p in unique]).split("/")) if len(unique) > 1 else unique[0].parent
-    return [SourceFile(p, str(p.relative_to(common))) for p in unique]
+    common = Path(os.path.commonpath([str(p.parent) for p in unique]))
+    return [SourceFile(p, p.relative_to(common).as_posix()) for p in unique]
 
 
 def _likely_8bit(data: bytes) -> str:
     # 0x80-0x9f are control characters in latin-1 but letters and punctuation (€, ’, “) in cp1252.
-    if any(0x80 <= b <= 0x9F for b in data):
+    if re.search(b"[\x80-\x9f]", data):
         return "cp1252 (Windows Western European)"
     return "latin-1 (ISO-8859-1) or cp1252"
 

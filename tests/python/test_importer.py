@@ -529,6 +529,17 @@ def test_folder_of_monthly_files(tmp_path: Path) -> None:
     assert glob_report["orders"] == report["orders"] == 5
 
 
+def test_files_of_the_same_name_in_two_folders(tmp_path: Path) -> None:
+    for year, amount in (("2023", "1"), ("2024", "2")):
+        (tmp_path / year).mkdir()
+        _write(tmp_path / year, f"c,d,a\nx,{year}-05-01,{amount}\ny,{year}-05-02,oops\nz,{year}-05-02,3\n", "may.csv")
+    report = import_transactions(
+        [tmp_path / "2024", tmp_path / "2023"], tmp_path / "raw", "c", "d", "a", loaded_at="2025-01-01"
+    )
+    assert [f["file"] for f in report["files"]] == ["2023/may.csv", "2024/may.csv"]
+    assert _read(tmp_path / "raw", "import_rejects")["reject_id"].tolist() == ["2023/may.csv:3", "2024/may.csv:3"]
+
+
 @pytest.mark.parametrize("name", ["utf16.csv", "utf16le_nobom.csv"])
 def test_utf16_detected_and_said(tmp_path: Path, name: str) -> None:
     out = tmp_path / "raw"
