@@ -23,24 +23,37 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 def _cmd_import(args: argparse.Namespace) -> int:
     from lifecycle.importer import ImportError_, import_transactions
+    from lifecycle.importer.report import text
 
     try:
-        summary = import_transactions(
-            Path(args.file),
+        report = import_transactions(
+            args.inputs,
             out=Path(args.out),
             customer_col=args.customer_col,
             date_col=args.date_col,
             amount_col=args.amount_col,
+            quantity_col=args.quantity_col,
+            unit_price_col=args.unit_price_col,
             order_id_col=args.order_id_col,
-            date_format=args.date_format,
+            status_col=args.status_col,
+            status_map=",".join(args.status_map or []) or None,
             currency=args.currency,
+            currency_col=args.currency_col,
+            consent_col=args.consent_col,
+            marketing_consent=args.marketing_consent,
+            anonymous_values=[v for item in args.anonymous_values or [] for v in item.split(",")],
+            date_format=args.date_format,
             delimiter=args.delimiter,
+            encoding=args.encoding,
             no_header=args.no_header,
+            normalise_ids=args.normalise_ids,
+            strict=args.strict,
+            loaded_at=args.loaded_at,
         )
     except ImportError_ as exc:
         print(f"lifecycle import-transactions: error: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps(summary, indent=2, default=str))
+    print(text(report))
     return 0
 
 
@@ -124,16 +137,36 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     g.set_defaults(func=_cmd_generate)
 
-    i = sub.add_parser("import-transactions", help="turn a plain transaction CSV into the raw tables")
-    i.add_argument("file")
+    i = sub.add_parser(
+        "import-transactions",
+        help="turn transaction exports (CSV/TSV/text: orders or order lines) into the raw tables",
+    )
+    i.add_argument("inputs", nargs="+", help="files, globs or folders (every *.csv, *.txt, *.tsv in it)")
     i.add_argument("--customer-col", required=True)
     i.add_argument("--date-col", required=True)
-    i.add_argument("--amount-col", required=True)
-    i.add_argument("--order-id-col")
-    i.add_argument("--date-format", help="strptime format of the date column, e.g. %%Y%%m%%d")
-    i.add_argument("--currency", default="USD", help="currency of the amounts (default USD)")
-    i.add_argument("--delimiter", default=",", help="field separator; 'whitespace' for runs of blanks")
+    i.add_argument("--amount-col", help="line or order amount (or give --quantity-col and --unit-price-col)")
+    i.add_argument("--quantity-col", help="signed whole quantity of a line (negative = a cancellation or return)")
+    i.add_argument("--unit-price-col", help="unit price of a line (line amount = quantity x unit price)")
+    i.add_argument("--order-id-col", help="rows sharing an order id are the lines of one order")
+    i.add_argument("--status-col", help="order or line status (delivered, canceled, returned, ...)")
+    i.add_argument("--status-map", action="append", help="extra status words: 'word=completed|cancelled|returned,...'")
+    i.add_argument("--date-format", help="strptime format of the date column, e.g. %%d/%%m/%%Y (default ISO 8601)")
+    i.add_argument("--currency", default="USD", help="ISO currency of the amounts (default USD)")
+    i.add_argument("--currency-col", help="column holding each row's ISO currency")
+    i.add_argument("--consent-col", help="column holding each customer's marketing consent (yes/no, true/false...)")
+    i.add_argument(
+        "--marketing-consent", choices=["none", "all"], default="none",
+        help="consent of every customer when there is no consent column (default none: audiences are empty)",
+    )
+    i.add_argument(
+        "--anonymous-values", action="append", help="extra customer values meaning 'no customer' (comma list)"
+    )
+    i.add_argument("--delimiter", default=",", help="field separator; 'whitespace' for runs of blanks, 'tab'")
+    i.add_argument("--encoding", help="text encoding when not UTF-8/UTF-16, e.g. cp1252")
     i.add_argument("--no-header", action="store_true", help="the file has no header: name columns col1..colN")
+    i.add_argument("--normalise-ids", action="store_true", help="'12923.0' -> '12923', '00123' -> '123' in ids")
+    i.add_argument("--strict", action="store_true", help="refuse the whole import if any row is rejected")
+    i.add_argument("--loaded-at", help="load time (ISO timestamp, UTC; default now): rows after it are rejected")
     i.add_argument("--out", default=str(paths.raw_dir()))
     i.set_defaults(func=_cmd_import)
 

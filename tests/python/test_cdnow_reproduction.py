@@ -80,6 +80,8 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--delimiter",
             "whitespace",
             "--no-header",
+            "--loaded-at",
+            "1998-07-01T02:00:00",
             "--out",
             str(raw),
         ],
