@@ -170,7 +170,7 @@ def test_marketplace_orders_by_person_with_statuses_in_brl(builds: dict[str, Bui
     }
     revenue, anonymous, orders = kpi_totals(b)
     assert (revenue, anonymous, orders) == (Decimal("479.08"), Decimal("0.00"), 7)
-    assert b.report["rows_rejected_by_reason"] == {"unknown_status": 1}
+    assert b.report["rejected_by_reason"] == {"unknown_status": 1}
     assert quarantine_counts(b) == {"unknown_status": 1}
 
 
@@ -202,7 +202,7 @@ def test_every_rejected_row_reason_is_counted_and_quarantined(builds: dict[str, 
         "mixed_currency": 2,
     }
     assert b.report["rows_read"] == 15
-    assert b.report["rows_rejected_by_reason"] == expected
+    assert b.report["rejected_by_reason"] == expected
     assert b.report["rows_imported"] == 6
     assert b.report["rows_anonymous"] == 2
     assert quarantine_counts(b) == expected
