@@ -6,12 +6,6 @@ source as (
 
 ),
 
-fx_rates as (
-
-    select * from {{ ref('fx_rates') }}
-
-),
-
 renamed as (
 
     select
@@ -32,26 +26,31 @@ deduplicated as (
 
 ),
 
+converted as (
+
+    {{ select_with_fx_rate_to_reporting('deduplicated', 'currency_code', 'spend_date') }}
+
+),
+
 final as (
 
     select
-        deduplicated.spend_date_raw || '|' || deduplicated.acquisition_channel as channel_spend_id,
-        deduplicated.spend_date,
-        deduplicated.acquisition_channel,
-        deduplicated.currency_code,
-        cast({{ parse_money('deduplicated.amount_raw') }} * fx_rates.usd_per_unit as decimal(18, 2)) as spend_amount,
+        spend_date_raw || '|' || acquisition_channel as channel_spend_id,
+        spend_date,
+        acquisition_channel,
+        currency_code,
+        fx_rate_to_reporting,
+        cast({{ parse_money('amount_raw') }} * fx_rate_to_reporting as decimal(18, 2)) as spend_amount,
         case
-            when deduplicated.spend_date_raw is null then 'missing_key'
-            when deduplicated.spend_date is null then 'unparseable_timestamp'
-            when cast(deduplicated.spend_date as timestamp) > deduplicated._loaded_at then 'future_timestamp'
-            when fx_rates.usd_per_unit is null then 'unknown_currency'
-            when {{ is_invalid_money('deduplicated.amount_raw') }} or nullif(trim(deduplicated.amount_raw), '') is null
+            when spend_date_raw is null then 'missing_key'
+            when spend_date is null then 'unparseable_timestamp'
+            when cast(spend_date as timestamp) > _loaded_at then 'future_timestamp'
+            when fx_rate_to_reporting is null then 'unknown_currency'
+            when {{ is_invalid_money('amount_raw') }} or nullif(trim(amount_raw), '') is null
                 then 'invalid_amount'
         end as quarantine_reason,
-        deduplicated._loaded_at
-    from deduplicated
-    left join fx_rates
-        on deduplicated.currency_code = fx_rates.currency_code
+        _loaded_at
+    from converted
 
 )
 

@@ -6,12 +6,6 @@ source as (
 
 ),
 
-fx_rates as (
-
-    select * from {{ ref('fx_rates') }}
-
-),
-
 renamed as (
 
     select
@@ -20,6 +14,7 @@ renamed as (
         {{ clean_key('loyalty_card_number') }} as loyalty_card_number,
         transacted_at as transacted_at_raw,
         {{ parse_timestamp_utc('transacted_at') }} as transacted_at,
+        cast({{ parse_timestamp_utc('transacted_at') }} as date) as transaction_date,
         {{ normalise_order_status('status') }} as transaction_status,
         upper(trim(currency)) as currency_code,
         discount_amount as discount_amount_raw,
@@ -38,12 +33,7 @@ deduplicated as (
 
 converted as (
 
-    select
-        deduplicated.*,
-        fx_rates.usd_per_unit as fx_rate_to_reporting
-    from deduplicated
-    left join fx_rates
-        on deduplicated.currency_code = fx_rates.currency_code
+    {{ select_with_fx_rate_to_reporting('deduplicated', 'currency_code', 'transaction_date') }}
 
 ),
 
@@ -55,7 +45,7 @@ final as (
         loyalty_card_number,
         loyalty_card_number is null as is_anonymous,
         transacted_at,
-        cast(transacted_at as date) as transaction_date,
+        transaction_date,
         transaction_status,
         currency_code,
         fx_rate_to_reporting,

@@ -6,12 +6,6 @@ source as (
 
 ),
 
-fx_rates as (
-
-    select * from {{ ref('fx_rates') }}
-
-),
-
 renamed as (
 
     select
@@ -24,6 +18,7 @@ renamed as (
         end as channel,
         ordered_at as ordered_at_raw,
         {{ parse_timestamp_utc('ordered_at') }} as ordered_at,
+        cast({{ parse_timestamp_utc('ordered_at') }} as date) as order_date,
         {{ normalise_order_status('status') }} as order_status,
         upper(trim(currency)) as currency_code,
         discount_amount as discount_amount_raw,
@@ -41,17 +36,20 @@ deduplicated as (
 
 ),
 
+with_fx_rate as (
+
+    {{ select_with_fx_rate_to_reporting('deduplicated', 'currency_code', 'order_date') }}
+
+),
+
 converted as (
 
     select
-        deduplicated.*,
-        fx_rates.usd_per_unit as fx_rate_to_reporting,
-        coalesce({{ parse_money('discount_amount_raw') }}, 0) * fx_rates.usd_per_unit as discount_amount,
-        coalesce({{ parse_money('shipping_amount_raw') }}, 0) * fx_rates.usd_per_unit as shipping_amount,
-        coalesce({{ parse_money('tax_amount_raw') }}, 0) * fx_rates.usd_per_unit as tax_amount
-    from deduplicated
-    left join fx_rates
-        on deduplicated.currency_code = fx_rates.currency_code
+        *,
+        coalesce({{ parse_money('discount_amount_raw') }}, 0) * fx_rate_to_reporting as discount_amount,
+        coalesce({{ parse_money('shipping_amount_raw') }}, 0) * fx_rate_to_reporting as shipping_amount,
+        coalesce({{ parse_money('tax_amount_raw') }}, 0) * fx_rate_to_reporting as tax_amount
+    from with_fx_rate
 
 ),
 
@@ -62,7 +60,7 @@ final as (
         customer_id,
         channel,
         ordered_at,
-        cast(ordered_at as date) as order_date,
+        order_date,
         order_status,
         currency_code,
         fx_rate_to_reporting,
