@@ -122,14 +122,20 @@ mart_rows as (
 
     {#- The row count of every mart upstream of this model; null for one that is not. #}
     {% for node in marts %}
-        select
-            '{{ node.name }}' as mart,
-            {% if node.unique_id in upstream -%}
-                (select count(*) from {{ api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias) }})
-            {%- else -%}
-                cast(null as bigint)
-            {%- endif %} as row_count,
-            {{ 'true' if node.unique_id in upstream else 'false' }} as is_upstream
+        {% if node.unique_id in upstream %}
+            select
+                '{{ node.name }}' as mart,
+                count(*) as row_count,
+                true as is_upstream
+            {#- An imported mart through its CTE, one upstream of those through its relation. #}
+            from {{ node.name if node.unique_id in model.depends_on.nodes
+                else api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias) }}
+        {% else %}
+            select
+                '{{ node.name }}' as mart,
+                cast(null as bigint) as row_count,
+                false as is_upstream
+        {% endif %}
         union all
     {% endfor %}
     select
@@ -155,24 +161,82 @@ clv_fit as (
 
 ),
 
+customer_facts as (
+
+    select
+        min(first_purchase_date) as first_purchase_date,
+        sum(case when has_purchased then 1 else 0 end) as buyers,
+        sum(case when has_marketing_consent then 1 else 0 end) as consenting_customers
+    from customers
+
+),
+
+sentiment_facts as (
+
+    select
+        coalesce(sum(nps_responses), 0) as nps_responses,
+        coalesce(sum(reviews), 0) as reviews
+    from customer_sentiment
+
+),
+
+spend_facts as (
+
+    select coalesce(sum(marketing_spend), 0) as marketing_spend
+    from acquisition_channel_value
+
+),
+
+backtest_facts as (
+
+    select count(*) as backtest_rows
+    from clv_backtest
+
+),
+
+fit_facts as (
+
+    select
+        coalesce(bool_and(is_fitted), false) as is_clv_fitted,
+        coalesce(min(fit_reason), 'the CLV models were not fitted') as clv_fit_reason
+    from clv_fit
+
+),
+
+quarantine_facts as (
+
+    select count(*) as quarantined_rows
+    from quarantined_rows
+
+),
+
 facts as (
 
     select
-        (select count(*) from customers where has_purchased) as buyers,
-        (select count(*) from customers where has_marketing_consent) as consenting_customers,
-        (select coalesce(sum(nps_responses), 0) from customer_sentiment) as nps_responses,
-        (select coalesce(sum(reviews), 0) from customer_sentiment) as reviews,
-        (select coalesce(sum(marketing_spend), 0) from acquisition_channel_value) as marketing_spend,
-        (select count(*) from clv_backtest) as backtest_rows,
-        coalesce((select bool_and(is_fitted) from clv_fit), false) as is_clv_fitted,
-        coalesce((select min(fit_reason) from clv_fit), 'the CLV models were not fitted') as clv_fit_reason,
+        customer_facts.buyers,
+        customer_facts.consenting_customers,
+        sentiment_facts.nps_responses,
+        sentiment_facts.reviews,
+        spend_facts.marketing_spend,
+        backtest_facts.backtest_rows,
+        fit_facts.is_clv_fitted,
+        fit_facts.clv_fit_reason,
+        quarantine_facts.quarantined_rows,
         coalesce(
-            {{ dbt.datediff('(select min(first_purchase_date) from customers)', 'as_of.as_of_date', 'day') }} + 1,
-            0
+            {{ dbt.datediff('customer_facts.first_purchase_date', 'as_of.as_of_date', 'day') }} + 1, 0
         ) as days_of_data
-    from as_of
+    from customer_facts
+    cross join sentiment_facts
+    cross join spend_facts
+    cross join backtest_facts
+    cross join fit_facts
+    cross join quarantine_facts
+    cross join as_of
 
 ),
+
+{%- set min_history_days = var('coverage_min_history_days', 60) %}
+{%- set migration_days = var('segment_migration_days') %}
 
 rules as (
 
@@ -203,7 +267,7 @@ rules as (
         case
             when consenting_customers = 0
                 then 'No customer has given marketing consent, so nobody can be contacted '
-                || '(import with --consent-col or --marketing-consent all if consent was collected).'
+                    || '(import with --consent-col or --marketing-consent all if consent was collected).'
             else cast(consenting_customers as varchar) || ' customers have marketing consent.'
         end as reason
     from facts
@@ -221,15 +285,12 @@ rules as (
     {% for mart in ['kpi_monthly', 'cohort_retention', 'customer_lifecycle_history', 'lifecycle_transitions'] %}
         select
             '{{ mart }}' as mart,
+            case when days_of_data < {{ min_history_days }} then 'not_meaningful' else 'complete' end as status,
             case
-                when days_of_data < {{ var('coverage_min_history_days', 60) }} then 'not_meaningful'
-                else 'complete'
-            end as status,
-            case
-                when days_of_data < {{ var('coverage_min_history_days', 60) }}
+                when days_of_data < {{ min_history_days }}
                     then 'The purchases span only ' || cast(days_of_data as varchar)
-                    || ' days: month-on-month trends, cohorts and stage changes need at least '
-                    || '{{ var("coverage_min_history_days", 60) }} days of history.'
+                        || ' days: month-on-month trends, cohorts and stage changes need at least '
+                        || '{{ min_history_days }} days of history.'
                 else 'The purchases span ' || cast(days_of_data as varchar) || ' days.'
             end as reason
         from facts
@@ -237,57 +298,57 @@ rules as (
     {% endfor %}
     select
         'segment_migration' as mart,
+        case when days_of_data <= {{ migration_days }} then 'not_meaningful' else 'complete' end as status,
         case
-            when days_of_data <= {{ var('segment_migration_days') }} then 'not_meaningful'
-            else 'complete'
-        end as status,
-        case
-            when days_of_data <= {{ var('segment_migration_days') }}
+            when days_of_data <= {{ migration_days }}
                 then 'The purchases span only ' || cast(days_of_data as varchar) || ' days: nobody was a customer '
-                || '{{ var("segment_migration_days") }} days before the as-of date, so there is no movement to show.'
-            else 'Segments and stages are compared with {{ var("segment_migration_days") }} days earlier.'
+                    || '{{ migration_days }} days before the as-of date, so there is no movement to show.'
+            else 'Segments and stages are compared with {{ migration_days }} days earlier.'
         end as reason
     from facts
     union all
-    {% for mart in ['customer_clv', 'clv_backtest', 'clv_model_parameters', 'customer_lifecycle'] %}
+    {% for mart in ['customer_clv', 'clv_backtest'] %}
         select
             '{{ mart }}' as mart,
             case
-                {% if mart == 'clv_model_parameters' -%}
-                    when true then 'complete'
-                {%- elif mart == 'customer_lifecycle' -%}
-                    when not is_clv_fitted then 'partial'
-                {%- else -%}
-                    when not is_clv_fitted then 'not_meaningful'
-                {%- endif %}
-                {% if mart == 'clv_backtest' -%}
-                    when backtest_rows = 0 then 'not_meaningful'
-                {%- endif %}
+                when not is_clv_fitted then 'not_meaningful'
+                when '{{ mart }}' = 'clv_backtest' and backtest_rows = 0 then 'not_meaningful'
                 else 'complete'
             end as status,
             case
-                {% if mart == 'clv_model_parameters' -%}
-                    when not is_clv_fitted then 'The fit is recorded with its reason: ' || clv_fit_reason || '.'
-                {%- elif mart == 'customer_lifecycle' -%}
-                    when not is_clv_fitted
-                        then 'Stages use purchase gaps only (no churn probability, no low p_alive rule): '
-                        || clv_fit_reason || '.'
-                {%- else -%}
-                    when not is_clv_fitted then 'Predictions are empty: ' || clv_fit_reason || '.'
-                {%- endif %}
-                {% if mart == 'clv_backtest' -%}
-                    when backtest_rows = 0 then 'Too little data before the holdout period to backtest the model.'
-                {%- endif %}
+                when not is_clv_fitted then 'Predictions are empty: ' || clv_fit_reason || '.'
+                when '{{ mart }}' = 'clv_backtest' and backtest_rows = 0
+                    then 'Too little data before the holdout period to backtest the model.'
                 else 'The BG/NBD and Gamma-Gamma models were fitted on ' || cast(buyers as varchar) || ' buyers.'
             end as reason
         from facts
         union all
     {% endfor %}
     select
+        'clv_model_parameters' as mart,
+        'complete' as status,
+        case
+            when not is_clv_fitted then 'The fit is recorded with its reason: ' || clv_fit_reason || '.'
+            else 'The BG/NBD and Gamma-Gamma models were fitted on ' || cast(buyers as varchar) || ' buyers.'
+        end as reason
+    from facts
+    union all
+    select
+        'customer_lifecycle' as mart,
+        case when not is_clv_fitted then 'partial' else 'complete' end as status,
+        case
+            when not is_clv_fitted
+                then 'Stages use purchase gaps only (no churn probability, no low p_alive rule): '
+                    || clv_fit_reason || '.'
+            else 'Every lifecycle rule applies, the low p_alive rule included.'
+        end as reason
+    from facts
+    union all
+    select
         'quarantined_rows' as mart,
         'complete' as status,
-        cast((select count(*) from quarantined_rows) as varchar) || ' raw rows were set aside, each with a reason.'
-        as reason
+        cast(quarantined_rows as varchar) || ' raw rows were set aside, each with a reason.' as reason
+    from facts
 
 ),
 
@@ -302,7 +363,7 @@ final as (
         case
             when not mart_rows.is_upstream
                 then 'No coverage rule reads this mart (models/marts/data_quality/data_coverage.sql), '
-                || 'so it is neither assessed nor counted here.'
+                    || 'so it is neither assessed nor counted here.'
             else coalesce(rules.reason, 'Built from the data given.')
         end as reason,
         mart_rows.row_count,
