@@ -388,10 +388,8 @@ def _observed(result: Any, df: pd.DataFrame) -> str:
     column = cfg.kwargs.get("column")
     if kind == "expect_column_to_exist":
         return "the column is missing"
-    if kind == "expect_column_distinct_values_to_contain_set":
-        observed = set(res.get("observed_value") or [])
-        absent = [v for v in cfg.kwargs.get("value_set") or [] if v not in observed]
-        return f"{len(absent)} expected value(s) missing: {_sample(absent)}"
+    if kind == "expect_column_distinct_values_to_contain_set" and res.get("missing_count"):
+        return f"{res['missing_count']} expected value(s) missing: {_sample(res.get('partial_missing_list'))}"
     if isinstance(column, str) and column.startswith("_check_") and kind == "expect_column_values_to_be_in_set":
         # A derived boolean: show the first rows that violate it by the mart's first column.
         bad = df[df[column] != True]  # noqa: E712 (a pandas mask)
@@ -516,15 +514,19 @@ def validate_connection(
     reports_dir: Path | None,
     *,
     db_label: Path,
+    project_root: Path | None = None,
 ) -> ValidationReport:
-    """Validate every mart readable through ``con``; write Data Docs and JSON under ``reports_dir``."""
+    """Validate every mart readable through ``con``; write Data Docs and JSON under ``reports_dir``.
+
+    The checks come from the model yml of ``project_root`` (default: this project).
+    """
     started_at = datetime.now(UTC)
     t0 = time.perf_counter()
     with _quiet():
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
-        declared = mart_checks()
+        declared = mart_checks(project_root)
         present = _marts_in(con)
         if not present:
             raise ValidationError(f"no tables in schema '{MARTS_SCHEMA}' of {db_label}: build the warehouse first")
@@ -589,7 +591,9 @@ def validate_connection(
     return report
 
 
-def validate_warehouse(db_path: Path | str, reports_dir: Path | str | None) -> ValidationReport:
+def validate_warehouse(
+    db_path: Path | str, reports_dir: Path | str | None, *, project_root: Path | None = None
+) -> ValidationReport:
     """Validate every mart of the DuckDB file ``db_path`` (opened read-only).
 
     Writes Data Docs under ``<reports_dir>/data_docs/`` and ``<reports_dir>/validation.json``
@@ -604,6 +608,8 @@ def validate_warehouse(db_path: Path | str, reports_dir: Path | str | None) -> V
     except duckdb.Error as exc:
         raise ValidationError(f"cannot open warehouse {db} read-only: {exc}") from exc
     try:
-        return validate_connection(con, Path(reports_dir) if reports_dir is not None else None, db_label=db)
+        return validate_connection(
+            con, Path(reports_dir) if reports_dir is not None else None, db_label=db, project_root=project_root
+        )
     finally:
         con.close()

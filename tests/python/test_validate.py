@@ -184,6 +184,107 @@ models:
     assert all(c.description.startswith(f"[{c.severity}]") for c in mc.checks)
 
 
+SHOP_YML = """
+version: 2
+models:
+  - name: orders
+    data_tests:
+      - has_row_count_of:
+          arguments:
+            compare_model: ref('stg_orders')
+      - expression_is_true:
+          arguments:
+            expression: "net <= gross"
+          config:
+            where: "status <> 'refund'"
+      - proportion_within:
+          arguments:
+            condition: "status = 'refund'"
+            max_share: 0.2
+          config:
+            severity: warn
+    columns:
+      - name: order_id
+        constraints:
+          - type: primary_key
+      - name: status
+        data_tests:
+          - accepted_values:
+              arguments:
+                values: ['paid', 'refund']
+          - contains_every_value_of:
+              arguments:
+                to: ref('statuses')
+                field: status
+              config:
+                severity: warn
+      - name: p_alive
+        data_tests:
+          - accepted_range:
+              arguments:
+                min_value: 0
+                max_value: 1
+          - not_null_when:
+              arguments:
+                other_model: ref('fit')
+                other_condition: "is_fitted"
+              config:
+                where: "status = 'paid'"
+"""
+
+
+def _shop(tmp_path: Path, *statements: str) -> tuple[Path, Path]:
+    """A hand-written project (one mart yml) and warehouse: 4 orders, one a refund."""
+    root = tmp_path / "project"
+    (root / "models" / "marts").mkdir(parents=True)
+    (root / "dbt_project.yml").write_text("name: shop\n")
+    (root / "models" / "marts" / "_marts__models.yml").write_text(SHOP_YML)
+    db = tmp_path / "shop.duckdb"
+    con = duckdb.connect(str(db))
+    for sql in (
+        "create schema marts", "create schema intermediate", "create schema reference",
+        "create table marts.orders as select * from (values ('o1', 'paid', 10.0, 10.0, 0.5), "
+        "('o2', 'paid', 5.0, 8.0, 0.9), ('o3', 'refund', -3.0, 0.0, 0.1), ('o4', 'paid', 7.0, 7.0, null)) "
+        "as t(order_id, status, net, gross, p_alive)",
+        "create table intermediate.stg_orders as select order_id from marts.orders",
+        "create table reference.statuses as select * from (values ('paid'), ('refund'), ('void')) as t(status)",
+        "create table intermediate.fit as select false as is_fitted",
+        *statements,
+    ):
+        con.execute(sql)
+    con.close()
+    return root, db
+
+
+def test_severities_on_a_hand_written_warehouse(tmp_path: Path) -> None:
+    root, db = _shop(tmp_path)
+    report = validate_warehouse(db, None, project_root=root)
+    # 'void' never occurs and a quarter of the orders are refunds: two warnings, no error;
+    # the refund's net > gross is outside the where; the null p_alive is fine while not fitted.
+    assert report.success, [f.line() for f in report.failures]
+    assert _warnings(report) == {("orders", "contains_every_value_of", "status"), ("orders", "proportion_within", None)}
+    missing = next(w for w in report.warnings if w.test == "contains_every_value_of")
+    assert missing.observed == "1 expected value(s) missing: void" and missing.severity == "warn"
+    orders = report.marts[0]
+    assert (orders.evaluated, orders.passed, orders.failed) == (8, 6, 0)
+
+    # Fitted now, and one order is impossible: errors.
+    root, db = _shop(tmp_path / "errors", "update intermediate.fit set is_fitted = true",
+                     "update marts.orders set p_alive = 2, gross = 1 where order_id = 'o1'",
+                     "insert into intermediate.stg_orders values ('o5')")
+    report = validate_warehouse(db, None, project_root=root)
+    assert not report.success
+    assert {(f.test, f.column) for f in report.failures} == {
+        ("accepted_range", "p_alive"), ("not_null_when", "p_alive"), ("expression_is_true", None),
+        ("has_row_count_of", None),
+    }
+    lines = {f.test: f.line() for f in report.failures}
+    assert lines["not_null_when"] == "  FAIL orders: expect_column_values_to_be_in_set column=p_alive: " \
+        "1 row(s) violate it, e.g. order_id = o4"
+    assert "e.g. order_id = o1" in lines["expression_is_true"]
+    assert "observed 4" in lines["has_row_count_of"]
+
+
 def test_missing_warehouse_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "--db", str(tmp_path / "nope.duckdb"), "--reports", str(tmp_path)]) == 2
     assert "does not exist" in capsys.readouterr().err
@@ -233,7 +334,7 @@ def test_warn_failures_are_reported_and_never_block(
     out = capsys.readouterr().out
     assert "PASSED with" in out and "warning(s)" in out
     assert "WARN customer_segments: expect_column_distinct_values_to_contain_set column=rfm_segment" in out
-    assert "Champions" in out
+    assert "rfm_segment: 1 expected value(s) missing: Champions" in out
 
     summary = json.loads((reports / "validation.json").read_text())
     assert summary["success"] is True and summary["expectations_failed"] == 0
