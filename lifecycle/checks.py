@@ -138,6 +138,7 @@ class _Builder:
         *,
         where: str | None = None,
         derived_sql: str | None = None,
+        measure_sql: str | None = None,
         queries: dict[str, str] | None = None,
         columns: tuple[str, ...] = (),
         description: str = "",
@@ -153,7 +154,11 @@ class _Builder:
             derived[name] = sql
             kwargs.setdefault("column", name)
             kwargs.setdefault("value_set", [True])
-        elif where:
+        if measure_sql is not None:
+            # A value per row (a share, an age in days) the expectation aggregates.
+            derived[name] = measure_sql
+            kwargs["column"] = name
+        if where and derived_sql is None:
             derived[f"{name}_where"] = f"coalesce(({where}), false)"
             kwargs["row_condition"] = f"{name}_where == True"
             kwargs["condition_parser"] = "pandas"
@@ -208,34 +213,26 @@ class _Builder:
                      description=f"expression_is_true on {self.mart}: {args['expression']}"
                      + (f" where {where}" if where else ""))
         elif name == "is_recent" and col and args.get("max_days_old") is not None:
-            derived = self._derived_name()
             self.add(
-                name, col, severity, "expect_column_min_to_be_between",
-                {"column": derived, "max_value": args["max_days_old"]}, where=where,
+                name, col, severity, "expect_column_min_to_be_between", {"max_value": args["max_days_old"]},
+                where=where, measure_sql=f"date_diff('day', {q}, (select max(as_of_date) from ref('int_as_of_date')))",
                 description=f"is_recent on {self.mart}.{col}: at most {args['max_days_old']} days before as_of_date",
             )
-            self.checks[-1].derived[derived] = (
-                f"date_diff('day', {q}, (select max(as_of_date) from ref('int_as_of_date')))"
-            )
         elif name == "proportion_within" and args.get("condition"):
-            derived = self._derived_name()
             lo, hi = args.get("min_share", 0), args.get("max_share", 1)
             self.add(
-                name, col, severity, "expect_column_mean_to_be_between",
-                {"column": derived, "min_value": lo, "max_value": hi}, where=where,
+                name, col, severity, "expect_column_mean_to_be_between", {"min_value": lo, "max_value": hi},
+                where=where, measure_sql=f"case when {args['condition']} then 1.0 else 0.0 end",
                 description=f"proportion_within on {self.mart}: share of rows with {args['condition']} "
                 f"within [{lo}, {hi}]",
             )
-            self.checks[-1].derived[derived] = f"case when {args['condition']} then 1.0 else 0.0 end"
         elif name == "value_share_at_most" and col and args.get("max_share") is not None:
-            derived = self._derived_name()
             self.add(
-                name, col, severity, "expect_column_max_to_be_between",
-                {"column": derived, "max_value": args["max_share"]}, where=where,
+                name, col, severity, "expect_column_max_to_be_between", {"max_value": args["max_share"]},
+                where=where, measure_sql=f"count(*) over (partition by {q}) * 1.0 / count(*) over ()",
                 description=f"value_share_at_most on {self.mart}.{col}: no value holds more than "
                 f"{args['max_share']} of the rows",
             )
-            self.checks[-1].derived[derived] = f"count(*) over (partition by {q}) * 1.0 / count(*) over ()"
         elif name == "contains_every_value_of" and col and args.get("to") and args.get("field"):
             condition = args.get("to_condition", "true")
             sql = (f"select distinct {args['field']} from {args['to']} "

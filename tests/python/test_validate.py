@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
@@ -468,8 +469,6 @@ def _no_consent(raw: Path) -> None:
     for f in sorted((raw / "crm_customers").glob("*.parquet")):
         table = pq.read_table(f)
         i = table.schema.get_field_index("marketing_consent")
-        import pyarrow as pa
-
         table = table.set_column(i, "marketing_consent", pa.array([False] * table.num_rows, pa.bool_()))
         pq.write_table(table, f)
 
