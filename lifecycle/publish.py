@@ -8,7 +8,8 @@ Audit, then publish only what passed:
    be ``success`` or ``pass`` (``warn`` counts as a pass; ``error``, ``fail``, ``skipped``,
    ``runtime error`` refuse the publish).
 2. Great Expectations: :func:`lifecycle.validate.validate_connection` on the working warehouse
-   (skipped with ``--skip-validate``).
+   (skipped with ``--skip-validate``): a failed ``error`` check refuses the publish; failed ``warn``
+   checks are printed and recorded per mart in the manifest's ``checks_summary``.
 
 Write: every table of schema ``marts`` of the working warehouse is copied, with its column names
 and types, into a NEW DuckDB file next to the serving file (``<serving>.tmp-<build_id>``), plus
@@ -159,8 +160,10 @@ class PublishResult:
         if self.validation is None:
             lines.append("  validation: skipped (--skip-validate)")
         else:
+            v = self.validation
             lines.append(
-                f"  validation: {self.validation.evaluated} expectations passed on {len(self.validation.marts)} marts"
+                f"  validation: {v.evaluated - len(v.warnings)} of {v.evaluated} expectations passed on "
+                f"{len(v.marts)} marts, {len(v.warnings)} warning(s)"
             )
         lines.extend(f"  {mart}: {n} rows" for mart, n in self.row_counts.items())
         if self.previous:
@@ -456,13 +459,17 @@ def publish(
                     )
             checks: dict[str, Any] = {}
             if report is not None:
+                # Warn-severity failures never block; they are recorded per mart in the manifest.
                 checks = {
                     "success": report.success,
                     "evaluated": report.evaluated,
                     "failed": report.failed,
-                    "marts": {m.mart: {"evaluated": m.evaluated, "passed": m.passed, "failed": m.failed}
+                    "marts": {m.mart: {"evaluated": m.evaluated, "passed": m.passed, "failed": m.failed,
+                                       "warned": len(m.warned), "coverage": m.coverage,
+                                       "warnings": [w.line().strip() for w in m.warned]}
                               for m in report.marts},
                 }
+                warnings.extend(f"validation {w.line().strip()}" for w in report.warnings)
 
             published_at = datetime.now(UTC)
             build_id = f"{published_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"

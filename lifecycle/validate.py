@@ -1,23 +1,24 @@
 """Great Expectations suites for every mart of the warehouse (``lifecycle validate``).
 
+Every suite is derived from the marts' model yml (:mod:`lifecycle.checks`): each dbt data test,
+contract constraint and ``meta`` expectation is one expectation carrying the severity of the check
+it came from. An ``error`` check that fails (an impossible value: a probability outside [0, 1], a
+negative count, a null key, a broken reconciliation, a contract violation) fails the validation
+and blocks publishing; a ``warn`` check that fails (a surprising distribution: a segment missing,
+a stage holding most customers) is reported - in the summary, ``validation.json``, the Data Docs
+and the publish manifest - and blocks nothing.
+
 GX cannot validate DuckDB through SQLAlchemy, so each mart is read into a pandas DataFrame with
 duckdb and validated in memory (GX 1.x: an ephemeral context, one pandas Data Source with a
 DataFrame asset per mart, a whole-dataframe Batch Definition, an Expectation Suite, a
 Validation Definition and a Checkpoint whose ``UpdateDataDocsAction`` writes the Data Docs HTML
-under ``<reports>/data_docs/``). A JSON summary goes to ``<reports>/validation.json``.
+under ``<reports>/data_docs/``). Checks that are SQL over the mart are computed by DuckDB on the
+warehouse table as extra columns of the DataFrame (``_check_<n>``). A JSON summary goes to
+``<reports>/validation.json``.
 
-The suites are defined here, in code: :func:`mart_specs` holds the per-mart column contract
-(never-null columns, ranges, accepted values, uniqueness) and :class:`Bounds` every plausibility
-threshold in one place. Checks across marts (equal row counts of the per-customer marts) and
-distribution checks (lifecycle stage shares, every RFM segment present at scale) are expressed
-as ordinary expectations: the row count of ``customers`` becomes the expected row count of the
-other per-customer marts, and each stage share is the mean of a derived boolean column
-(``_share_<stage>``) added to the DataFrame before validation.
-
-A mart found in schema ``marts`` without a spec here (marts are discovered from
-information_schema) gets a generic suite derived from the unconditional ``not_null``, ``unique``,
-``accepted_values`` and ``accepted_range`` tests of its model yml (and the per-customer checks when
-the yml tests ``has_row_count_of ref('customers')``), and the report says so.
+``marts.data_coverage`` says which marts the data cannot support (``not_meaningful``): an empty
+such mart is expected, so the checks that need rows (means, shares, maxima, sets of values) are not
+run on it, and the report says so.
 """
 
 from __future__ import annotations
@@ -26,12 +27,11 @@ import json
 import math
 import os
 import shutil
-import sys
 import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,173 +43,21 @@ os.environ["DO_NOT_TRACK"] = "1"
 import duckdb
 import pandas as pd
 
-from lifecycle import paths, schema
+from lifecycle.checks import Check, MartChecks, mart_checks, resolve_refs
 
 MARTS_SCHEMA = "marts"
 DATA_DOCS_SITE = "lifecycle_data_docs"
-
-LIFECYCLE_STAGES: tuple[str, ...] = (
-    "prospect", "new", "active", "loyal", "advocate", "at_risk", "churned", "reactivated",
-)
-RFM_BUYER_SEGMENTS: tuple[str, ...] = (
-    "Champions", "Loyal", "Potential Loyalist", "New", "Promising", "Need Attention",
-    "About To Sleep", "At Risk", "Can't Lose", "Hibernating", "Lost",
-)
-RFM_SEGMENTS: tuple[str, ...] = (*RFM_BUYER_SEGMENTS, "Prospect")
-CHANNEL_MIXES = ("none", "online_only", "store_only", "omnichannel")
-PREFERRED_CHANNELS = ("none", "web", "app", "store")
-GENDERS = ("female", "male", "other", "unknown")
-VALUE_TIERS = ("top_10pct", "high", "medium", "low", "none")
-CLV_TIERS = ("top_10pct", "next_20pct", "middle_40pct", "low_30pct", "no_value")
-DISCOUNT_AFFINITIES = ("deal_seeker", "occasional", "full_price", "none")
-AGE_BANDS = ("under_18", "18-24", "25-34", "35-44", "45-54", "55-64", "65+", "unknown")
-ENGAGEMENT_LEVELS = ("high", "medium", "low", "none")
-BACKTEST_BREAKDOWNS = ("total", "calibration_frequency", "week")
-QUARANTINE_DETECTED_IN = ("import", "staging", "intermediate")
-RFM_SCORES = (1, 2, 3, 4, 5)
-FLOAT_MAX = sys.float_info.max
-
-
-@dataclass(frozen=True)
-class Bounds:
-    """Every plausibility threshold of the suites, in one place."""
-
-    max_stage_share: float = 0.8  # no lifecycle stage holds more than this share of customers
-    churned_at_risk_share: tuple[float, float] = (0.05, 0.9)  # churned + at_risk, share of customers
-    min_buyers_for_all_segments: int = 1000  # from this many buyers on, all 11 RFM buyer segments exist
-    min_probability: float = 0.0
-    max_probability: float = 1.0
-    min_money: float = 0.0  # CLV, revenue, spend, expected purchases
-    min_q: float = 1.0  # Gamma-Gamma q must exceed this (strictly) for the conditional mean to exist
-    min_customers: int = 1  # the customers mart must not be empty
-
-
-DEFAULT_BOUNDS = Bounds()
-
-
-@dataclass(frozen=True)
-class Range:
-    """A value range; None is open. ``strict_min`` excludes the minimum."""
-
-    min_value: float | None = None
-    max_value: float | None = None
-    strict_min: bool = False
-
-
-@dataclass(frozen=True)
-class MartSpec:
-    """The column contract of one mart."""
-
-    not_null: tuple[str, ...] = ()
-    not_null_when: dict[str, str] = field(default_factory=dict)  # column -> pandas row condition
-    unique: tuple[str, ...] = ()
-    ranges: dict[str, Range] = field(default_factory=dict)
-    value_sets: dict[str, tuple[Any, ...]] = field(default_factory=dict)
-    per_customer: bool = False  # one row per customer: unique customer_id, row count = customers
-    exact_rows: int | None = None
-
-
-def mart_specs(bounds: Bounds = DEFAULT_BOUNDS) -> dict[str, MartSpec]:
-    """The suites of the known marts (the never-null columns mirror ``_marts__models.yml``)."""
-    prob = Range(bounds.min_probability, bounds.max_probability)
-    money = Range(bounds.min_money)
-    nonneg = Range(0)
-    positive = Range(0, strict_min=True)
-    return {
-        "customers": MartSpec(
-            not_null=(
-                "customer_id", "as_of_date", "crm_record_count", "has_loyalty_card", "has_marketing_consent",
-                "has_purchased", "purchase_days", "purchase_orders", "net_revenue", "channel_mix",
-                "preferred_channel",
-            ),
-            ranges={
-                "crm_record_count": Range(1), "purchase_days": nonneg, "purchase_orders": nonneg,
-                "net_revenue": money,
-            },
-            value_sets={"gender": GENDERS, "channel_mix": CHANNEL_MIXES, "preferred_channel": PREFERRED_CHANNELS},
-            per_customer=True,
-        ),
-        "customer_lifecycle": MartSpec(
-            not_null=(
-                "customer_id", "as_of_date", "lifecycle_stage", "has_low_p_alive", "has_advocacy_signal",
-                "is_new", "is_loyal", "is_at_risk", "is_churned", "is_reactivated",
-            ),
-            not_null_when={"stage_started_date": 'lifecycle_stage != "prospect"'},
-            ranges={
-                "churn_probability": prob, "days_since_last_purchase": nonneg, "days_since_first_purchase": nonneg,
-                "purchase_days": nonneg, "purchase_days_last_365d": nonneg,
-            },
-            value_sets={"lifecycle_stage": LIFECYCLE_STAGES},
-            per_customer=True,
-        ),
-        "customer_segments": MartSpec(
-            not_null=(
-                "customer_id", "rfm_segment", "value_tier", "favourite_category", "discount_affinity", "age_band",
-                "country_code", "region", "engagement_level", "engagement_score",
-            ),
-            ranges={"engagement_score": nonneg},
-            value_sets={
-                "recency_score": RFM_SCORES, "frequency_score": RFM_SCORES, "monetary_score": RFM_SCORES,
-                "rfm_segment": RFM_SEGMENTS, "value_tier": VALUE_TIERS, "channel_mix": CHANNEL_MIXES,
-                "preferred_channel": PREFERRED_CHANNELS, "discount_affinity": DISCOUNT_AFFINITIES,
-                "age_band": AGE_BANDS, "engagement_level": ENGAGEMENT_LEVELS,
-            },
-            per_customer=True,
-        ),
-        "customer_clv": MartSpec(
-            not_null=(
-                "customer_id", "has_purchased", "historical_revenue", "clv_horizon_days", "predicted_revenue",
-                "predicted_clv", "clv_tier",
-            ),
-            not_null_when={"p_alive": "has_purchased == True", "expected_purchases_90d": "has_purchased == True"},
-            ranges={
-                "historical_revenue": money, "p_alive": prob, "churn_probability": prob,
-                "expected_purchases_90d": money, "expected_purchases": money,
-                "expected_avg_order_value": Range(bounds.min_money, strict_min=True),
-                "predicted_revenue": money, "predicted_clv": money, "avg_order_value": money,
-                "frequency": nonneg, "recency_days": nonneg, "tenure_days": nonneg,
-            },
-            value_sets={"clv_tier": CLV_TIERS},
-            per_customer=True,
-        ),
-        "clv_model_parameters": MartSpec(
-            not_null=(
-                "as_of_date", "r", "alpha", "a", "b", "p", "q", "gamma", "bgnbd_log_likelihood",
-                "gamma_gamma_log_likelihood", "is_converged",
-            ),
-            unique=("as_of_date",),
-            ranges={
-                "r": positive, "alpha": positive, "a": positive, "b": positive, "p": positive, "gamma": positive,
-                "q": Range(bounds.min_q, strict_min=True),
-                "bgnbd_log_likelihood": Range(-FLOAT_MAX, FLOAT_MAX),
-                "gamma_gamma_log_likelihood": Range(-FLOAT_MAX, FLOAT_MAX),
-                "population_avg_order_value": positive,
-            },
-            value_sets={"is_converged": (True,)},
-            exact_rows=1,
-        ),
-        "clv_backtest": MartSpec(
-            not_null=("backtest_row_id", "breakdown"),
-            unique=("backtest_row_id",),
-            ranges={
-                "customers": nonneg, "actual_repeat_purchases": nonneg, "predicted_repeat_purchases": nonneg,
-                "per_customer_correlation": Range(-1, 1), "per_customer_mean_absolute_error": nonneg,
-            },
-            value_sets={"breakdown": BACKTEST_BREAKDOWNS},
-        ),
-        "quarantined_rows": MartSpec(
-            not_null=("quarantined_row_id", "source_table", "quarantine_reason"),
-            unique=("quarantined_row_id",),
-            value_sets={
-                "source_table": tuple(schema.TABLES),
-                "quarantine_reason": tuple(schema.QUARANTINE_REASONS),
-                "detected_in": QUARANTINE_DETECTED_IN,
-            },
-        ),
-    }
-
-
-PER_CUSTOMER_BASE = "customers"
+COVERAGE_MART = "data_coverage"
+NOT_MEANINGFUL = "not_meaningful"
+GX_SEVERITY = {"error": "critical", "warn": "warning"}
+# Expectations that need rows to say anything: not run on an empty mart the data cannot support.
+NEEDS_ROWS = frozenset({
+    "expect_column_mean_to_be_between", "expect_column_max_to_be_between", "expect_column_min_to_be_between",
+    "expect_column_distinct_values_to_contain_set", "expect_column_distinct_values_to_equal_set",
+    "expect_table_row_count_to_be_between",
+})
+# Where relations referenced by ref('x') are looked for, in this order.
+SCHEMA_ORDER = ("marts", "intermediate", "reference", "staging")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -223,10 +71,19 @@ class Failure:
     column: str | None
     observed: str
     description: str = ""
+    severity: str = "error"
+    test: str = ""
 
     def line(self) -> str:
         col = f" column={self.column}" if self.column else ""
-        return f"  FAIL {self.mart}: {self.expectation}{col}: {self.observed}"
+        tag = "FAIL" if self.severity == "error" else "WARN"
+        return f"  {tag} {self.mart}: {self.expectation}{col}: {self.observed}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "expectation": self.expectation, "column": self.column, "observed": self.observed,
+            "description": self.description, "severity": self.severity, "test": self.test,
+        }
 
 
 @dataclass
@@ -235,8 +92,18 @@ class MartResult:
     rows: int | None
     evaluated: int
     passed: int
-    failures: list[Failure]
-    suite_source: str  # "lifecycle/validate.py", "model yml (generic)" or "missing"
+    failures: list[Failure]  # error severity: block publishing
+    suite_source: str  # "model yml", "none (generic)", "missing" or "error"
+    warnings: list[Failure] | None = None  # warn severity: reported only
+    coverage: str | None = None  # status in marts.data_coverage
+
+    def __post_init__(self) -> None:
+        if self.warnings is None:
+            self.warnings = []
+
+    @property
+    def warned(self) -> list[Failure]:
+        return self.warnings or []
 
     @property
     def failed(self) -> int:
@@ -260,6 +127,7 @@ class ValidationReport:
 
     @property
     def success(self) -> bool:
+        """No error-severity expectation failed (warnings never fail a validation)."""
         return bool(self.marts) and all(m.success for m in self.marts)
 
     @property
@@ -274,22 +142,35 @@ class ValidationReport:
     def failures(self) -> list[Failure]:
         return [f for m in self.marts for f in m.failures]
 
+    @property
+    def warnings(self) -> list[Failure]:
+        return [w for m in self.marts for w in m.warned]
+
     def summary_lines(self) -> list[str]:
         lines = [f"Validation of {self.db_path} (schema {MARTS_SCHEMA}):"]
         width = max((len(m.mart) for m in self.marts), default=10)
         for m in self.marts:
-            status = "ok  " if m.success else "FAIL"
+            status = "FAIL" if not m.success else ("warn" if m.warned else "ok  ")
             rows = "-" if m.rows is None else str(m.rows)
             lines.append(
-                f"  {status} {m.mart:<{width}}  {m.passed:>3} passed  {m.failed:>3} failed  rows={rows}"
-                + ("" if m.suite_source == "lifecycle/validate.py" else f"  (suite: {m.suite_source})")
+                f"  {status} {m.mart:<{width}}  {m.passed:>3} passed  {m.failed:>3} failed  "
+                f"{len(m.warned):>3} warned  rows={rows}"
+                + ("" if m.suite_source == "model yml" else f"  (suite: {m.suite_source})")
+                + (f"  (coverage: {m.coverage})" if m.coverage and m.coverage != "complete" else "")
             )
         lines.extend(f.line() for f in self.failures)
+        lines.extend(w.line() for w in self.warnings)
         lines.extend(f"  note: {n}" for n in self.notes)
-        verdict = "PASSED" if self.success else "FAILED"
+        passed = self.evaluated - self.failed - len(self.warnings)
+        if not self.success:
+            verdict = "FAILED"
+        elif self.warnings:
+            verdict = f"PASSED with {len(self.warnings)} warning(s)"
+        else:
+            verdict = "PASSED"
         lines.append(
-            f"{verdict}: {self.evaluated - self.failed}/{self.evaluated} expectations passed "
-            f"in {self.elapsed_seconds:.1f}s"
+            f"{verdict}: {passed}/{self.evaluated} expectations passed, {self.failed} failed (error), "
+            f"{len(self.warnings)} warned in {self.elapsed_seconds:.1f}s"
         )
         if self.data_docs_index:
             lines.append(f"Data Docs: {self.data_docs_index}")
@@ -305,8 +186,10 @@ class ValidationReport:
             "elapsed_seconds": round(self.elapsed_seconds, 3),
             "expectations_evaluated": self.evaluated,
             "expectations_failed": self.failed,
+            "expectations_warned": len(self.warnings),
             "data_docs": str(self.data_docs_index) if self.data_docs_index else None,
             "notes": self.notes,
+            "warnings": [{"mart": w.mart, **w.to_dict()} for w in self.warnings],
             "marts": [
                 {
                     "mart": m.mart,
@@ -315,12 +198,11 @@ class ValidationReport:
                     "evaluated": m.evaluated,
                     "passed": m.passed,
                     "failed": m.failed,
+                    "warned": len(m.warned),
                     "suite": m.suite_source,
-                    "failures": [
-                        {"expectation": f.expectation, "column": f.column, "observed": f.observed,
-                         "description": f.description}
-                        for f in m.failures
-                    ],
+                    "coverage": m.coverage,
+                    "failures": [f.to_dict() for f in m.failures],
+                    "warnings": [w.to_dict() for w in m.warned],
                 }
                 for m in self.marts
             ],
@@ -335,160 +217,139 @@ class ValidationError(Exception):
 # Building the suites
 
 
-def _test_name_args(test: Any) -> tuple[str, dict[str, Any], str | None]:
-    """(name, arguments, where) of a dbt data test entry in a model yml."""
-    name, body = (test, {}) if isinstance(test, str) else next(iter(test.items()))
-    body = body or {}
-    where = (body.get("config") or {}).get("where")
-    args = body.get("arguments", body)
-    return str(name), args if isinstance(args, dict) else {}, where
+class _Relations:
+    """Resolves ``ref('x')`` to the relation ``x`` of the warehouse (marts first)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        rows = con.execute("select table_schema, table_name from information_schema.tables").fetchall()
+        self.where: dict[str, str] = {}
+        for schema in (*SCHEMA_ORDER, *sorted({r[0] for r in rows})):
+            for s, t in rows:
+                if s == schema and t not in self.where:
+                    self.where[t] = s
+
+    def __call__(self, name: str) -> str:
+        if name not in self.where:
+            raise LookupError(f"relation {name} (referenced by a check) is not in the warehouse")
+        return f'"{self.where[name]}"."{name}"'
 
 
-def model_yml_specs() -> dict[str, MartSpec]:
-    """Generic specs from the marts' model yml, for marts without a spec in code.
+def _expectation(check: Check, kwargs: dict[str, Any]) -> Any:
+    import great_expectations.expectations as gxe
 
-    Translated (unconditional tests only): ``not_null`` (and not_null / primary_key constraints),
-    ``unique``, ``accepted_values``, ``accepted_range``; a model tested ``has_row_count_of``
-    ``ref('customers')`` is a per-customer mart (unique customer_id, as many rows as customers).
-    """
-    import yaml
+    cls = getattr(gxe, "".join(part.title() for part in check.expectation.split("_")))
+    return cls(
+        **kwargs,
+        severity=GX_SEVERITY[check.severity],
+        description=check.description,
+        meta={"severity": check.severity, "test": check.test, "column": check.column, "check": check.label},
+    )
 
-    specs: dict[str, MartSpec] = {}
-    for yml in sorted((paths.PROJECT_ROOT / "models" / "marts").rglob("*.yml")):
-        try:
-            doc = yaml.safe_load(yml.read_text()) or {}
-        except (OSError, yaml.YAMLError):
+
+def _read_mart(
+    con: duckdb.DuckDBPyConnection, mart: str, checks: list[Check], relations: _Relations
+) -> tuple[pd.DataFrame, dict[int, str]]:
+    """The mart with every derived check column; the checks whose SQL failed, with the message."""
+    table = f'{MARTS_SCHEMA}."{mart}"'
+    derived: list[tuple[int, str, str]] = []
+    errors: dict[int, str] = {}
+    for i, check in enumerate(checks):
+        for name, sql in check.derived.items():
+            try:
+                derived.append((i, name, resolve_refs(sql, relations)))
+            except LookupError as exc:
+                errors[i] = str(exc)
+    try:
+        df = con.execute(f"select * from {table} order by rowid").df()
+        ordered = True
+    except duckdb.Error:  # a view has no rowid
+        df, ordered = con.execute(f"select * from {table}").df(), False
+    if not derived:
+        return df, errors
+    exprs = ", ".join(f'({sql}) as "{name}"' for i, name, sql in derived if i not in errors)
+    try:
+        extra = con.execute(f"select {exprs} from {table}" + (" order by rowid" if ordered else "")).df()
+        return pd.concat([df, extra.set_axis(df.index)], axis=1), errors
+    except duckdb.Error:
+        pass
+    # One expression does not run (e.g. a column is missing): each on its own, to name it.
+    columns: dict[str, pd.Series] = {}
+    for i, name, sql in derived:
+        if i in errors:
             continue
-        for model in doc.get("models") or []:
-            not_null: list[str] = []
-            unique: list[str] = []
-            ranges: dict[str, Range] = {}
-            value_sets: dict[str, tuple[Any, ...]] = {}
-            per_customer = False
-            for test in model.get("data_tests") or model.get("tests") or []:
-                tname, args, where = _test_name_args(test)
-                compare = str(args.get("compare_model", "")).replace('"', "'").replace(" ", "")
-                if tname == "has_row_count_of" and not where and compare == f"ref('{PER_CUSTOMER_BASE}')":
-                    per_customer = True
-            for col in model.get("columns") or []:
-                name = col.get("name")
-                constraints = {c.get("type") for c in col.get("constraints") or [] if isinstance(c, dict)}
-                if constraints & {"not_null", "primary_key"}:
-                    not_null.append(name)
-                for test in col.get("data_tests") or col.get("tests") or []:
-                    tname, args, where = _test_name_args(test)
-                    if where:
-                        continue  # conditional tests are not translated
-                    if tname == "not_null" and name not in not_null:
-                        not_null.append(name)
-                    elif tname == "unique":
-                        unique.append(name)
-                    elif tname == "accepted_values" and isinstance(args.get("values"), list):
-                        value_sets[name] = tuple(
-                            v.replace("''", "'") if isinstance(v, str) else v for v in args["values"]
-                        )
-                    elif tname == "accepted_range" and ("min_value" in args or "max_value" in args):
-                        inclusive = args.get("inclusive", True) is not False
-                        ranges[name] = Range(args.get("min_value"), args.get("max_value"), strict_min=not inclusive)
-            if per_customer and "customer_id" in unique:
-                unique.remove("customer_id")  # the per-customer checks add it
-            specs[model["name"]] = MartSpec(
-                not_null=tuple(not_null), unique=tuple(unique), ranges=ranges, value_sets=value_sets,
-                per_customer=per_customer,
-            )
-    return specs
+        try:
+            part = con.execute(f'select ({sql}) as "{name}" from {table}' + (" order by rowid" if ordered else ""))
+            columns[name] = part.df()[name].set_axis(df.index)
+        except duckdb.Error as exc:
+            errors[i] = str(exc).strip().splitlines()[0][:300]
+    return pd.concat([df, pd.DataFrame(columns, index=df.index)], axis=1), errors
 
 
-def _expectations_for(
-    mart: str, spec: MartSpec, df: pd.DataFrame, ctx: dict[str, Any], bounds: Bounds
-) -> list[Any]:
-    """The GX expectations of one mart; ``ctx`` carries the facts checks across marts need."""
+def _query_value(con: duckdb.DuckDBPyConnection, kwarg: str, sql: str) -> Any:
+    rows = con.execute(sql).fetchall()
+    if kwarg == "value_set":
+        return [r[0] for r in rows]
+    value = rows[0][0] if rows else None
+    if isinstance(value, float | int) or value is None:
+        return value
+    return float(value)  # Decimal
+
+
+def _expectations(
+    con: duckdb.DuckDBPyConnection,
+    mc: MartChecks,
+    df: pd.DataFrame,
+    errors: dict[int, str],
+    relations: _Relations,
+    skip_needs_rows: bool,
+) -> tuple[list[Any], list[Failure], list[str]]:
+    """GX expectations of one mart; failures found before GX runs (SQL errors); notes."""
     import great_expectations.expectations as gxe
 
     exps: list[Any] = []
-    cols = set(df.columns)
-    for col in spec.not_null:
-        exps.append(gxe.ExpectColumnValuesToNotBeNull(column=col))
-    for col, cond in spec.not_null_when.items():
-        exps.append(gxe.ExpectColumnValuesToNotBeNull(column=col, row_condition=cond, condition_parser="pandas"))
-    for col in spec.unique:
-        exps.append(gxe.ExpectColumnValuesToBeUnique(column=col))
-    for col, r in spec.ranges.items():
-        exps.append(
-            gxe.ExpectColumnValuesToBeBetween(
-                column=col, min_value=r.min_value, max_value=r.max_value, strict_min=r.strict_min
-            )
-        )
-    for col, values in spec.value_sets.items():
-        exps.append(gxe.ExpectColumnValuesToBeInSet(column=col, value_set=list(values)))
-    if spec.exact_rows is not None:
-        exps.append(gxe.ExpectTableRowCountToEqual(value=spec.exact_rows))
-
-    if spec.per_customer:
-        exps.append(gxe.ExpectColumnValuesToBeUnique(column="customer_id"))
-        if mart == PER_CUSTOMER_BASE:
-            exps.append(gxe.ExpectTableRowCountToBeBetween(min_value=bounds.min_customers))
-        elif ctx.get("customers_rows") is not None:
-            exps.append(
-                gxe.ExpectTableRowCountToEqual(
-                    value=int(ctx["customers_rows"]),
-                    description=f"One row per customer: as many rows as marts.{PER_CUSTOMER_BASE}",
-                )
-            )
-
-    # A contract column that is missing: one clear failure instead of an error per expectation.
-    missing: list[str] = []
-    kept: list[Any] = []
-    for exp in exps:
-        col = getattr(exp, "column", None)
-        if col is not None and col not in cols:
-            if col not in missing:
-                missing.append(col)
+    pre: list[Failure] = []
+    notes: list[str] = []
+    missing: dict[str, str] = {}  # column -> worst severity of the checks that needed it
+    skipped = 0
+    for i, check in enumerate(mc.checks):
+        absent = [c for c in check.columns if c not in df.columns]
+        if absent:
+            for c in absent:
+                if missing.get(c) != "error":
+                    missing[c] = check.severity
             continue
-        kept.append(exp)
-    exps = kept + [gxe.ExpectColumnToExist(column=col) for col in missing]
-
-    if mart == "customer_lifecycle" and "lifecycle_stage" in cols:
-        for stage in LIFECYCLE_STAGES:
-            exps.append(
-                gxe.ExpectColumnMeanToBeBetween(
-                    column=f"_share_{stage}", min_value=0.0, max_value=bounds.max_stage_share,
-                    description=f"Share of customers in stage {stage} is at most {bounds.max_stage_share:.0%}",
-                )
-            )
-        lo, hi = bounds.churned_at_risk_share
+        if i in errors:
+            pre.append(Failure(mc.mart, check.expectation, check.column, f"error: {errors[i]}",
+                               check.description, check.severity, check.test))
+            continue
+        if skip_needs_rows and check.expectation in NEEDS_ROWS:
+            skipped += 1
+            continue
+        kwargs = dict(check.kwargs)
+        try:
+            for kwarg, sql in check.queries.items():
+                kwargs[kwarg] = _query_value(con, kwarg, resolve_refs(sql, relations))
+        except (duckdb.Error, LookupError) as exc:
+            msg = str(exc).strip().splitlines()[0][:300]
+            pre.append(Failure(mc.mart, check.expectation, check.column, f"error: {msg}",
+                               check.description, check.severity, check.test))
+            continue
+        if check.expectation == "expect_column_sum_to_be_between" and kwargs.get("min_value") is not None:
+            kwargs["min_value"] -= 0.005  # money sums compare to the cent
+            kwargs["max_value"] += 0.005
+        exps.append(_expectation(check, kwargs))
+    for col, severity in missing.items():
         exps.append(
-            gxe.ExpectColumnMeanToBeBetween(
-                column="_share_churned_or_at_risk", min_value=lo, max_value=hi,
-                description=f"Share of customers churned or at risk is within [{lo:.0%}, {hi:.0%}]",
+            gxe.ExpectColumnToExist(
+                column=col, severity=GX_SEVERITY[severity], description=f"[{severity}] {mc.mart}.{col} exists",
+                meta={"severity": severity, "test": "contract", "column": col, "check": f"{col} exists"},
             )
         )
-    if mart == "customer_segments" and "rfm_segment" in cols:
-        buyers = int((df["rfm_segment"] != "Prospect").sum())
-        if buyers >= bounds.min_buyers_for_all_segments:
-            exps.append(
-                gxe.ExpectColumnDistinctValuesToContainSet(
-                    column="rfm_segment", value_set=list(RFM_BUYER_SEGMENTS),
-                    description=f"All 11 RFM buyer segments are present ({buyers} buyers >= "
-                    f"{bounds.min_buyers_for_all_segments})",
-                )
-            )
-        else:
-            ctx.setdefault("notes", []).append(
-                f"customer_segments: only {buyers} buyers (< {bounds.min_buyers_for_all_segments}): "
-                "the every-RFM-segment-present check was not run"
-            )
-    return exps
-
-
-def _prepare(mart: str, df: pd.DataFrame) -> pd.DataFrame:
-    """Derived columns some expectations need (shares as means of booleans)."""
-    if mart == "customer_lifecycle" and "lifecycle_stage" in df.columns:
-        stage = df["lifecycle_stage"]
-        derived = {f"_share_{s}": (stage == s).astype(float) for s in LIFECYCLE_STAGES}
-        derived["_share_churned_or_at_risk"] = stage.isin(["churned", "at_risk"]).astype(float)
-        df = pd.concat([df, pd.DataFrame(derived, index=df.index)], axis=1)
-    return df
+    if skipped:
+        notes.append(f"{mc.mart}: empty and not meaningful on this data (data_coverage): "
+                     f"{skipped} check(s) that need rows were not run")
+    notes.extend(f"{mc.mart}: check not translated to Great Expectations: {u}" for u in mc.untranslated)
+    return exps, pre, notes
 
 
 # ---------------------------------------------------------------------------------------------
@@ -516,17 +377,24 @@ def _sample(values: list[Any] | None) -> str:
     return ", ".join(_fmt(v) for v in (values or [])[:5])
 
 
-def _observed(result: Any) -> str:
+def _observed(result: Any, df: pd.DataFrame) -> str:
     """A readable observed value of one expectation result."""
     msg = _exception_message(result.exception_info or {})
     if msg:
         return "error: " + msg.strip().splitlines()[0][:300]
     res = result.result or {}
-    kind = result.expectation_config.type
+    cfg = result.expectation_config
+    kind = cfg.type
+    column = cfg.kwargs.get("column")
     if kind == "expect_column_to_exist":
         return "the column is missing"
     if kind == "expect_column_distinct_values_to_contain_set" and res.get("missing_count"):
         return f"{res['missing_count']} expected value(s) missing: {_sample(res.get('partial_missing_list'))}"
+    if isinstance(column, str) and column.startswith("_check_") and kind == "expect_column_values_to_be_in_set":
+        # A derived boolean: show the first rows that violate it by the mart's first column.
+        bad = df[df[column] != True]  # noqa: E712 (a pandas mask)
+        key = df.columns[0]
+        return f"{len(bad)} row(s) violate it, e.g. {key} = {_sample(bad[key].tolist())}"
     if "observed_value" in res:
         return f"observed {_fmt(res['observed_value'])}"
     if "unexpected_count" in res:
@@ -558,6 +426,17 @@ def _marts_in(con: duckdb.DuckDBPyConnection) -> list[str]:
         [MARTS_SCHEMA],
     ).fetchall()
     return [r[0] for r in rows]
+
+
+def _coverage(con: duckdb.DuckDBPyConnection, present: list[str]) -> dict[str, str]:
+    """mart -> status of marts.data_coverage (empty when the warehouse has no such mart)."""
+    if COVERAGE_MART not in present:
+        return {}
+    try:
+        rows = con.execute(f"select mart, status from {MARTS_SCHEMA}.{COVERAGE_MART}").fetchall()
+    except duckdb.Error:
+        return {}
+    return {str(m): str(s) for m, s in rows}
 
 
 def _reset_docs_dir(docs_dir: Path) -> None:
@@ -599,9 +478,35 @@ def _run_suite(
             evaluated += 1
             if not r.success:
                 cfg = r.expectation_config
-                description = getattr(cfg, "description", None) or ""
-                failures.append(Failure(mart, cfg.type, cfg.kwargs.get("column"), _observed(r), description))
+                meta = cfg.meta or {}
+                failures.append(
+                    Failure(
+                        mart, cfg.type, meta.get("column", cfg.kwargs.get("column")), _observed(r, df),
+                        getattr(cfg, "description", None) or "", str(meta.get("severity", "error")),
+                        str(meta.get("test", "")),
+                    )
+                )
     return evaluated, failures
+
+
+def _validate_mart(
+    con: duckdb.DuckDBPyConnection,
+    mart: str,
+    mc: MartChecks,
+    relations: _Relations,
+    coverage: str | None,
+    run: Any,
+) -> tuple[MartResult, list[str]]:
+    df, errors = _read_mart(con, mart, mc.checks, relations)
+    skip = coverage == NOT_MEANINGFUL and len(df) == 0
+    exps, pre, notes = _expectations(con, mc, df, errors, relations, skip)
+    evaluated, failures = run(mart, df, exps)
+    found = pre + failures
+    errs = [f for f in found if f.severity == "error"]
+    warns = [f for f in found if f.severity != "error"]
+    evaluated += len(pre)
+    result = MartResult(mart, len(df), evaluated, evaluated - len(found), errs, "model yml", warns, coverage)
+    return result, notes
 
 
 def validate_connection(
@@ -609,23 +514,26 @@ def validate_connection(
     reports_dir: Path | None,
     *,
     db_label: Path,
-    bounds: Bounds = DEFAULT_BOUNDS,
+    project_root: Path | None = None,
 ) -> ValidationReport:
-    """Validate every mart readable through ``con``; write Data Docs and JSON under ``reports_dir``."""
+    """Validate every mart readable through ``con``; write Data Docs and JSON under ``reports_dir``.
+
+    The checks come from the model yml of ``project_root`` (default: this project).
+    """
     started_at = datetime.now(UTC)
     t0 = time.perf_counter()
     with _quiet():
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
-        specs = mart_specs(bounds)
+        declared = mart_checks(project_root)
         present = _marts_in(con)
         if not present:
             raise ValidationError(f"no tables in schema '{MARTS_SCHEMA}' of {db_label}: build the warehouse first")
-        yml_specs = {k: v for k, v in model_yml_specs().items() if k not in specs}
+        relations = _Relations(con)
+        coverage = _coverage(con, present)
         notes: list[str] = []
         results: list[MartResult] = []
-        ctx: dict[str, Any] = {"notes": notes}
 
         context = gx.get_context(mode="ephemeral")
         context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
@@ -645,9 +553,10 @@ def validate_connection(
             site_names = [DATA_DOCS_SITE]
         source = context.data_sources.add_pandas(name="warehouse_marts")
 
-        # The per-customer base first: its row count is an expectation of the other marts.
-        order = sorted(set(present) | set(specs), key=lambda m: (m != PER_CUSTOMER_BASE, m))
-        for mart in order:
+        def run(mart: str, df: pd.DataFrame, exps: list[Any]) -> tuple[int, list[Failure]]:
+            return _run_suite(context, source, mart, df, exps, site_names)
+
+        for mart in sorted(set(present) | set(declared)):
             if mart not in present:
                 results.append(
                     MartResult(mart, None, 1, 0,
@@ -655,22 +564,16 @@ def validate_connection(
                                "missing")
                 )
                 continue
+            mc = declared.get(mart)
+            if mc is None:
+                mc = MartChecks(mart, [], [])
+                notes.append(f"{mart}: no model yml declares it: only its shape checked")
             try:
-                df = con.execute(f'select * from {MARTS_SCHEMA}."{mart}"').df()
-                if mart == PER_CUSTOMER_BASE:
-                    ctx["customers_rows"] = len(df)
-                if mart in specs:
-                    spec, suite_source = specs[mart], "lifecycle/validate.py"
-                elif mart in yml_specs:
-                    spec, suite_source = yml_specs[mart], "model yml (generic)"
-                    notes.append(f"{mart}: no suite in lifecycle/validate.py; generic checks from its model yml")
-                else:
-                    spec, suite_source = MartSpec(), "none (generic)"
-                    notes.append(f"{mart}: no suite in lifecycle/validate.py nor a model yml: only its shape checked")
-                df = _prepare(mart, df)
-                exps = _expectations_for(mart, spec, df, ctx, bounds)
-                evaluated, failures = _run_suite(context, source, mart, df, exps, site_names)
-                results.append(MartResult(mart, len(df), evaluated, evaluated - len(failures), failures, suite_source))
+                result, mart_notes = _validate_mart(con, mart, mc, relations, coverage.get(mart), run)
+                if mc.mart not in declared:
+                    result.suite_source = "none (generic)"
+                results.append(result)
+                notes.extend(mart_notes)
             except Exception as exc:  # one mart that cannot be validated must not hide the others
                 msg = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
                 failure = Failure(mart, "validation_error", None, f"error: {msg}")
@@ -689,7 +592,7 @@ def validate_connection(
 
 
 def validate_warehouse(
-    db_path: Path | str, reports_dir: Path | str | None, *, bounds: Bounds = DEFAULT_BOUNDS
+    db_path: Path | str, reports_dir: Path | str | None, *, project_root: Path | None = None
 ) -> ValidationReport:
     """Validate every mart of the DuckDB file ``db_path`` (opened read-only).
 
@@ -706,7 +609,7 @@ def validate_warehouse(
         raise ValidationError(f"cannot open warehouse {db} read-only: {exc}") from exc
     try:
         return validate_connection(
-            con, Path(reports_dir) if reports_dir is not None else None, db_label=db, bounds=bounds
+            con, Path(reports_dir) if reports_dir is not None else None, db_label=db, project_root=project_root
         )
     finally:
         con.close()
