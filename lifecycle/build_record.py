@@ -24,7 +24,7 @@ class BuildRecord:
     invocation_id: str
     command: str
     invocation_command: str | None  # e.g. "dbt build --select customers"
-    selection: str | None  # JSON: select/exclude/selector/resource types/empty/vars given
+    dbt_vars: str | None  # JSON of the --vars given (e.g. as_of_date)
     target_path: str | None  # where that invocation wrote its run_results.json
     started_at: datetime
     finished_at: datetime

@@ -44,6 +44,7 @@ import duckdb
 import pandas as pd
 
 from lifecycle import paths, schema
+from lifecycle.build_record import build_invocation_id
 
 MARTS_SCHEMA = "marts"
 DATA_DOCS_SITE = "lifecycle_data_docs"
@@ -684,7 +685,9 @@ def validate_connection(
         report.data_docs_index = docs_dir / "index.html"
     if reports_dir is not None:
         report.json_path = Path(reports_dir) / "validation.json"
-        report.json_path.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+        # The dbt invocation whose warehouse this validated: `lifecycle publish` checks it.
+        doc = {**report.to_dict(), "dbt_invocation_id": build_invocation_id(con)}
+        report.json_path.write_text(json.dumps(doc, indent=2) + "\n")
     return report
 
 

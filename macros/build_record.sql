@@ -15,18 +15,12 @@
         {%- do counts.update({kind: counts[kind] + 1}) -%}
     {%- endfor -%}
     {%- set as_of_date = _build_record_as_of_date() -%}
-    {%- set selection = {} -%}
-    {%- for key in ['select', 'exclude', 'selector', 'resource_types', 'exclude_resource_types', 'empty', 'vars'] -%}
-        {%- if invocation_args_dict.get(key) -%}
-            {%- do selection.update({key: invocation_args_dict[key]}) -%}
-        {%- endif -%}
-    {%- endfor -%}
     create schema if not exists meta;
     create table if not exists meta.build_record (
         invocation_id varchar not null,
         command varchar not null,
         invocation_command varchar,
-        selection varchar,
+        dbt_vars varchar,
         target_path varchar,
         dbt_version varchar,
         started_at timestamp not null,
@@ -45,7 +39,7 @@
         '{{ invocation_id }}',
         '{{ flags.WHICH }}',
         '{{ invocation_args_dict.get('invocation_command', '') | replace("'", "''") }}',
-        '{{ tojson(selection, sort_keys=true) | replace("'", "''") }}',
+        '{{ tojson(invocation_args_dict.get('vars') or {}, sort_keys=true) | replace("'", "''") }}',
         '{{ (invocation_args_dict.get('target_path') or flags.TARGET_PATH or '') | replace("'", "''") }}',
         '{{ dbt_version }}',
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp),
