@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VALIDATION_REPORT = "validation.json"  # in a reports directory, next to data_docs/
 
 
 def raw_dir() -> Path:
@@ -55,7 +56,7 @@ class Artefacts:
 
     @property
     def validation_report(self) -> Path:
-        return self.reports / "validation.json"
+        return self.reports / VALIDATION_REPORT
 
 
 def artefacts(db: Path | str | None = None) -> Artefacts:

@@ -506,7 +506,7 @@ def publish(
             raise PublishError(f"cannot open {db_path} read-only (is a dbt build running?): {exc}") from exc
         try:
             record = check_build_record(read_build_record(src), db_path, results_path, results_id)
-            check_validation_report(reports / "validation.json", record, db_path)
+            check_validation_report(reports / paths.VALIDATION_REPORT, record, db_path)
             audit = audit_dbt_results(results_path)
             check_record_is_clean_build(record, db_path)
             stale_note = _modified_after_build(db_path, audit)

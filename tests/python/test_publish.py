@@ -767,7 +767,7 @@ def two_warehouses(tmp_path_factory: pytest.TempPathFactory) -> tuple[Build, Bui
     """Two small warehouses in ONE directory, from two raw dirs, built and validated one after the other."""
     root = tmp_path_factory.mktemp("two_warehouses")
     builds = []
-    for name, seed in (("shop_a", 11), ("shop_b", 12)):
+    for name, seed in (("shop_a", 11), ("shop_b", 13)):
         raw = root / f"raw_{name}"
         generate(scale="demo", seed=seed, out=raw, progress=False, n_customers=400)
         built = _checked_build(raw, root / f"{name}.duckdb")
