@@ -161,8 +161,8 @@ def check_build_record(
         )
     if record.invocation_id != results_id:
         raise PublishError(
-            f"refused: {db_path} was last written by {record.describe()}, but {results_path} is from dbt "
-            f"invocation {results_id}: run a full 'lifecycle dbt build' and 'lifecycle validate'"
+            f"refused: the latest dbt invocation on {db_path} is {record.describe()}, but {results_path} is "
+            f"from dbt invocation {results_id}: run a full 'lifecycle dbt build' and 'lifecycle validate'"
         )
     return record
 
@@ -190,9 +190,12 @@ def check_validation_report(path: Path, record: BuildRecord, db_path: Path) -> d
     except (OSError, ValueError, AttributeError) as exc:
         raise PublishError(f"refused: cannot read the validation report {path}: {exc}") from exc
     if validated != record.invocation_id:
+        todo = f"'lifecycle validate --db {db_path}'"
+        if record.command != "build":
+            todo = f"a full 'lifecycle dbt build' and {todo}"
         raise PublishError(
-            f"refused: {db_path} was last written by {record.describe()}, but the validation report {path} "
-            f"validated dbt invocation {validated}: run 'lifecycle validate --db {db_path}'"
+            f"refused: the latest dbt invocation on {db_path} is {record.describe()}, but the validation report "
+            f"{path} validated dbt invocation {validated}: run {todo}"
         )
     if doc.get("success") is not True:
         raise PublishError(f"refused: the validation report {path} of invocation {validated} did not pass")

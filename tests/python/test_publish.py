@@ -84,10 +84,10 @@ def _run_results(db: Path) -> Path:
     return paths.artefacts(db).run_results
 
 
-def _run_dbt(raw: Path, db: Path, *extra: str, command: str = "build") -> None:
+def _run_dbt(raw: Path, db: Path, *extra: str, command: str = "build", expect_code: int = 0) -> None:
     cmd, env = _dbt_command(raw, db, *extra, command=command)
     result = subprocess.run(cmd, cwd=paths.PROJECT_ROOT, env=env, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    assert result.returncode == expect_code, result.stdout[-6000:] + result.stderr[-3000:]
 
 
 def _validate(db: Path) -> None:
@@ -844,7 +844,29 @@ def test_partial_run_after_validation_is_refused(
         # The results of the build, given explicitly, do not match the record.
         assert _publish_cli(db, serving, "--dbt-results", str(saved_results), *flags) == 1
         err = capsys.readouterr().err
-        assert "last written by dbt run" in err and record.invocation_id in err and built_id in err
+        assert "latest dbt invocation on" in err and "is dbt run" in err
+        assert record.invocation_id in err and built_id in err
+    assert not serving.exists()
+
+
+def test_build_record_counts_a_failing_test_and_publish_refuses(
+    build: Build, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = _copy_warehouse(build, tmp_path / "failing")
+    built_id = _record_id(db)
+    con = duckdb.connect(str(db))
+    con.execute("update marts.customers set channel_mix = 'bogus' where customer_id = (select min(customer_id) "
+                "from marts.customers)")
+    con.close()
+    _run_dbt(build.raw, db, "--select", "customers", command="test", expect_code=1)
+    record = _record(db)
+    assert record.command == "test" and record.fail_count == 1
+    assert record.success_count == record.results_count - 1 and record.error_count == record.skipped_count == 0
+    assert _invocation_id(paths.artefacts(db).run_results) == record.invocation_id
+    serving = tmp_path / "serving.duckdb"
+    assert _publish_cli(db, serving, "--skip-validate") == 1
+    err = capsys.readouterr().err
+    assert "is dbt test" in err and built_id in err and "full 'lifecycle dbt build'" in err
     assert not serving.exists()
 
 
