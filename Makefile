@@ -28,7 +28,8 @@ DBT_ARGS ?=
 
 help:
 	@echo "make build    set up .venv, generate demo data if $(LIFECYCLE_RAW_DIR) is empty, build, validate, publish"
-	@echo "make validate run the Great Expectations suites on the working warehouse (Data Docs in reports/)"
+	@echo "make validate run the Great Expectations suites on the working warehouse"
+	@echo "             (validation.json and Data Docs in <warehouse dir>/<warehouse name>/reports: lifecycle artefacts)"
 	@echo "make rollback put the previously published serving file back"
 	@echo "make test     ruff + sqlfluff + pytest (unit, generator, importer, end-to-end dbt build)"
 	@echo "make bench    build timings and memory at SCALE=m (and the CLV fit benchmark)"
@@ -58,22 +59,26 @@ check-raw: data
 # Write-audit-publish: build into the working warehouse (dbt models, contracts, data and unit
 # tests), audit the marts with the Great Expectations suites, and only then publish them to the
 # serving file BI tools open. Any failure stops here and leaves the serving copy untouched.
+# `lifecycle dbt` runs dbt with the warehouse's own target and log paths, and validate/publish read
+# and write the artefacts of the --db they are given (lifecycle/paths.py: artefacts), so two
+# warehouses never overwrite each other's run results or validation reports.
 build: check-raw
-	@mkdir -p "$$(dirname "$(LIFECYCLE_DB)")"
-	$(BIN)/dbt build $(DBT_ARGS)
-	$(BIN)/lifecycle validate --db "$(LIFECYCLE_DB)" --reports "$(CURDIR)/reports"
+	$(BIN)/lifecycle dbt build $(DBT_ARGS)
+	$(BIN)/lifecycle validate --db "$(LIFECYCLE_DB)"
 	$(BIN)/lifecycle publish --db "$(LIFECYCLE_DB)" --serving "$(LIFECYCLE_SERVING_DB)"
 	@echo "Working warehouse: $(LIFECYCLE_DB); published for BI: $(LIFECYCLE_SERVING_DB) (schema 'marts')"
+	@echo "Its dbt target, logs and validation reports:" && $(BIN)/lifecycle artefacts --db "$(LIFECYCLE_DB)"
 
 validate: $(STAMP)
-	$(BIN)/lifecycle validate --db "$(LIFECYCLE_DB)" --reports "$(CURDIR)/reports"
+	$(BIN)/lifecycle validate --db "$(LIFECYCLE_DB)"
 
 rollback: $(STAMP)
 	$(BIN)/lifecycle publish --db "$(LIFECYCLE_DB)" --serving "$(LIFECYCLE_SERVING_DB)" --rollback
 
 lint: $(STAMP)
 	$(BIN)/ruff check lifecycle tests scripts
-	LIFECYCLE_DB=$$(mktemp -d)/lint.duckdb $(BIN)/sqlfluff lint models --processes 2 --disable-progress-bar
+	tmp=$$(mktemp -d) && LIFECYCLE_DB=$$tmp/lint.duckdb DBT_TARGET_PATH=$$tmp/target DBT_LOG_PATH=$$tmp/logs \
+		$(BIN)/sqlfluff lint models --processes 2 --disable-progress-bar
 
 pytest: $(STAMP)
 	$(BIN)/pytest -q
@@ -94,8 +99,9 @@ lock:
 sources: $(STAMP)
 	$(BIN)/python scripts/write_sources_yml.py
 
+# The catalog of the working warehouse, in its own docs target (never the build's run results).
 docs: $(STAMP)
-	$(BIN)/dbt docs generate
+	$(BIN)/lifecycle dbt docs generate
 
 clean:
 	rm -rf target logs warehouse dbt_packages .pytest_cache .ruff_cache

@@ -57,12 +57,20 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def dbt_env() -> dict[str, str]:
-    """The environment dbt runs with: profile dir, warehouse path and raw dir resolved."""
+def dbt_env(dbt_args: list[str] | None = None) -> dict[str, str]:
+    """The environment dbt runs with: profile dir, warehouse path and raw dir resolved, and the
+    target and log paths of THIS warehouse (:func:`lifecycle.paths.artefacts`), so two warehouses
+    never overwrite each other's run results. ``dbt docs ...`` gets a target path of its own: its
+    run_results.json must not replace the build's, which ``lifecycle publish`` reads."""
     env = dict(os.environ)
     env.setdefault("DBT_PROFILES_DIR", str(paths.PROJECT_ROOT / "profiles"))
     env["LIFECYCLE_DB"] = str(paths.warehouse_path())
     env["LIFECYCLE_RAW_DIR"] = str(paths.raw_dir())
+    artefacts = paths.artefacts()
+    command = next((a for a in dbt_args or [] if not a.startswith("-")), None)
+    is_docs = command == "docs"
+    env["DBT_TARGET_PATH"] = str(artefacts.docs_target if is_docs else artefacts.target)
+    env["DBT_LOG_PATH"] = str(artefacts.logs)
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
     env.setdefault("DO_NOT_TRACK", "1")
     paths.warehouse_path().parent.mkdir(parents=True, exist_ok=True)
@@ -73,11 +81,20 @@ def run_dbt(dbt_args: list[str]) -> int:
     """Run dbt in the project directory with the project's profile; return its exit code."""
     exe = Path(sys.executable).with_name("dbt")
     cmd = [str(exe) if exe.exists() else "dbt", *dbt_args]
-    return subprocess.call(cmd, cwd=paths.PROJECT_ROOT, env=dbt_env())
+    return subprocess.call(cmd, cwd=paths.PROJECT_ROOT, env=dbt_env(dbt_args))
 
 
 def _cmd_dbt(args: argparse.Namespace) -> int:
     return run_dbt(args.dbt_args)
+
+
+def _cmd_artefacts(args: argparse.Namespace) -> int:
+    db = Path(args.db).resolve() if args.db else paths.warehouse_path()
+    art = paths.artefacts(db)
+    doc = {"warehouse": str(db), "target": str(art.target), "logs": str(art.logs), "docs": str(art.docs_target),
+           "reports": str(art.reports)}
+    print(json.dumps(doc, indent=2))
+    return 0
 
 
 def _cmd_check_raw(args: argparse.Namespace) -> int:
@@ -95,8 +112,9 @@ def _cmd_check_raw(args: argparse.Namespace) -> int:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from lifecycle.validate import ValidationError, validate_warehouse
 
+    db = Path(args.db) if args.db else paths.warehouse_path()
     try:
-        report = validate_warehouse(Path(args.db) if args.db else paths.warehouse_path(), Path(args.reports))
+        report = validate_warehouse(db, Path(args.reports) if args.reports else paths.artefacts(db).reports)
     except ValidationError as exc:
         print(f"lifecycle validate: error: {exc}", file=sys.stderr)
         return 2
@@ -117,7 +135,7 @@ def _cmd_publish(args: argparse.Namespace) -> int:
             serving,
             skip_validate=args.skip_validate,
             dbt_results=Path(args.dbt_results) if args.dbt_results else None,
-            reports_dir=Path(args.reports),
+            reports_dir=Path(args.reports) if args.reports else None,
         )
     except PublishError as exc:
         print(f"lifecycle publish: error: {exc}", file=sys.stderr)
@@ -174,23 +192,36 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--raw-dir")
     c.set_defaults(func=_cmd_check_raw)
 
-    v = sub.add_parser("validate", help="run the Great Expectations suites on every mart; Data Docs under reports/")
+    v = sub.add_parser("validate", help="run the Great Expectations suites on every mart (validation.json, Data Docs)")
     v.add_argument("--db", help="warehouse file (default: LIFECYCLE_DB or warehouse/lifecycle.duckdb)")
-    v.add_argument("--reports", default=str(paths.PROJECT_ROOT / "reports"), help="reports directory")
+    v.add_argument("--reports", help="reports directory (default: <warehouse dir>/<warehouse stem>/reports)")
     v.set_defaults(func=_cmd_validate)
 
     pb = sub.add_parser("publish", help="audit the warehouse (dbt results + validation), then publish the marts")
     pb.add_argument("--db", help="working warehouse (default: LIFECYCLE_DB or warehouse/lifecycle.duckdb)")
     pb.add_argument("--serving", help="serving file (default: LIFECYCLE_SERVING_DB or warehouse/serving.duckdb)")
     pb.add_argument(
-        "--dbt-results", help="run_results.json of the last dbt build (default: $DBT_TARGET_PATH or target/)"
+        "--dbt-results",
+        help="run_results.json of the last dbt build (default: <warehouse dir>/<warehouse stem>/target/)",
     )
-    pb.add_argument("--skip-validate", action="store_true", help="skip the Great Expectations audit")
-    pb.add_argument("--reports", default=str(paths.PROJECT_ROOT / "reports"), help="reports directory")
+    pb.add_argument(
+        "--skip-validate", action="store_true",
+        help="do not re-run the Great Expectations suites (the validation report of this build must still "
+        "exist, name this build and have passed)",
+    )
+    pb.add_argument(
+        "--reports", help="reports directory of validation.json (default: <warehouse dir>/<warehouse stem>/reports)"
+    )
     pb.add_argument("--rollback", action="store_true", help="swap the serving file with the previous published copy")
     pb.set_defaults(func=_cmd_publish)
 
-    d = sub.add_parser("dbt", help="run dbt with the project's profile, e.g. lifecycle dbt build")
+    a = sub.add_parser("artefacts", help="where the dbt target, logs and validation reports of a warehouse live")
+    a.add_argument("--db", help="warehouse file (default: LIFECYCLE_DB or warehouse/lifecycle.duckdb)")
+    a.set_defaults(func=_cmd_artefacts)
+
+    d = sub.add_parser(
+        "dbt", help="run dbt with the project's profile and the warehouse's own target/logs, e.g. lifecycle dbt build"
+    )
     d.add_argument("dbt_args", nargs=argparse.REMAINDER)
     d.set_defaults(func=_cmd_dbt)
     return p

@@ -1,15 +1,23 @@
 """Write-audit-publish of the marts to a serving file (``lifecycle publish``).
 
-Audit, then publish only what passed:
+Audit, then publish only what passed. Artefacts are those of the warehouse given
+(:func:`lifecycle.paths.artefacts`: ``<warehouse dir>/<stem>/target`` and ``.../reports``) unless
+``--dbt-results`` / ``--reports`` name others.
 
-1. dbt results: the ``run_results.json`` of the last ``dbt build`` (``--dbt-results``, else
-   ``$DBT_TARGET_PATH/run_results.json``, else ``target/run_results.json``) must come from a full
-   ``build`` (no ``--select``/``--exclude``/``--empty``, models and tests ran) and every result must
-   be ``success`` or ``pass`` (``warn`` counts as a pass; ``error``, ``fail``, ``skipped``,
-   ``runtime error`` refuse the publish).
-2. Great Expectations: :func:`lifecycle.validate.validate_connection` on the working warehouse
-   (skipped with ``--skip-validate``): a failed ``error`` check refuses the publish; failed ``warn``
-   checks are printed and recorded per mart in the manifest's ``checks_summary``.
+1. Provenance (no flag overrides it): the warehouse's build record (``meta.build_record``, written
+   by the on-run-end hook of every dbt invocation, see :mod:`lifecycle.build_record`) must exist,
+   and its latest invocation must be the one of the ``run_results.json`` read and the one the
+   validation report read (``reports/validation.json``, written by ``lifecycle validate``) validated.
+   A ``dbt run -s x`` after the build, results copied from another warehouse, a validation of an
+   earlier build: all refused, naming both invocation ids.
+2. dbt results: that ``run_results.json`` must come from a full ``build`` (no
+   ``--select``/``--exclude``/``--empty``, models and tests ran) and every result must be
+   ``success`` or ``pass`` (``warn`` counts as a pass; ``error``, ``fail``, ``skipped``,
+   ``runtime error`` refuse the publish); the build record must say the same.
+3. Validation: the report read must have passed, and :func:`lifecycle.validate.validate_connection`
+   runs the suites again on the connection the marts are copied from (``--skip-validate`` skips
+   only this re-run, never the report check): a failed ``error`` check refuses the publish; failed
+   ``warn`` checks are printed and recorded per mart in the manifest's ``checks_summary``.
 
 Write: every table of schema ``marts`` of the working warehouse is copied, with its column names
 and types, into a NEW DuckDB file next to the serving file (``<serving>.tmp-<build_id>``), plus
@@ -48,6 +56,7 @@ from typing import Any
 import duckdb
 
 from lifecycle import paths
+from lifecycle.build_record import BuildRecord, read_build_record
 from lifecycle.validate import MARTS_SCHEMA, ValidationError, ValidationReport, validate_connection
 
 OK_STATUSES = frozenset({"success", "pass", "warn"})  # warn: a test configured to warn, not to fail
@@ -70,13 +79,6 @@ def default_serving_path() -> Path:
 def previous_path(serving: Path) -> Path:
     """The rollback copy of ``serving``: ``serving.duckdb`` -> ``serving.previous.duckdb``."""
     return serving.with_name(f"{serving.stem}.previous{serving.suffix}")
-
-
-def default_dbt_results_path() -> Path:
-    target = Path(os.environ.get("DBT_TARGET_PATH", "target"))
-    if not target.is_absolute():
-        target = paths.PROJECT_ROOT / target
-    return target / "run_results.json"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -132,6 +134,73 @@ def audit_dbt_results(path: Path) -> DbtAudit:
             f"({path}):\n{shown}{more}"
         )
     return DbtAudit(path, meta.get("invocation_id"), meta.get("generated_at"), counts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Audit 0: provenance (the build record against the results and the validation read)
+
+
+def results_invocation_id(path: Path) -> str | None:
+    """The dbt invocation id of a run_results.json (None when it names none)."""
+    if not path.is_file():
+        raise PublishError(f"dbt audit: no dbt results at {path}: run 'lifecycle dbt build' (or pass --dbt-results)")
+    try:
+        value = (json.loads(path.read_text()).get("metadata") or {}).get("invocation_id")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise PublishError(f"dbt audit: cannot read {path}: {exc}") from exc
+    return str(value) if value else None
+
+
+def check_build_record(
+    record: BuildRecord | None, db_path: Path, results_path: Path, results_id: str | None
+) -> BuildRecord:
+    """The warehouse's latest dbt invocation must be the one of the run results read."""
+    if record is None:
+        raise PublishError(
+            f"refused: {db_path} has no build record (meta.build_record): it was not built by this "
+            "project's dbt build (or by a version without the record); run 'lifecycle dbt build'"
+        )
+    if record.invocation_id != results_id:
+        raise PublishError(
+            f"refused: the latest dbt invocation on {db_path} is {record.describe()}, but {results_path} is "
+            f"from dbt invocation {results_id}: run a full 'lifecycle dbt build' and 'lifecycle validate'"
+        )
+    return record
+
+
+def check_record_is_clean_build(record: BuildRecord, db_path: Path) -> None:
+    """Today's rule on the record too: a ``dbt build`` without error, fail or skip (whether it was
+    full, :func:`audit_dbt_results` judges from the arguments in its run_results.json)."""
+    bad = {k: v for k, v in record.status_counts().items() if k in ("error", "fail", "skipped") and v}
+    if record.command != "build" or bad:
+        raise PublishError(
+            f"refused: the build record of {db_path} is {record.describe()} "
+            f"({record.invocation_command}; {bad or 'no error, fail or skip'}): run a full 'lifecycle dbt build'"
+        )
+
+
+def check_validation_report(path: Path, record: BuildRecord, db_path: Path) -> dict[str, Any]:
+    """The validation report read must be of the recorded build, and must have passed."""
+    if not path.is_file():
+        raise PublishError(
+            f"refused: no validation report at {path}: run 'lifecycle validate --db {db_path}' after the build"
+        )
+    try:
+        doc = json.loads(path.read_text())
+        validated = doc.get("dbt_invocation_id")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise PublishError(f"refused: cannot read the validation report {path}: {exc}") from exc
+    if validated != record.invocation_id:
+        todo = f"'lifecycle validate --db {db_path}'"
+        if record.command != "build":
+            todo = f"a full 'lifecycle dbt build' and {todo}"
+        raise PublishError(
+            f"refused: the latest dbt invocation on {db_path} is {record.describe()}, but the validation report "
+            f"{path} validated dbt invocation {validated}: run {todo}"
+        )
+    if doc.get("success") is not True:
+        raise PublishError(f"refused: the validation report {path} of invocation {validated} did not pass")
+    return dict(doc)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -412,7 +481,9 @@ def publish(
 ) -> PublishResult:
     """Audit the working warehouse ``db_path`` and, when it passes, publish its marts to ``serving``.
 
-    Raises :class:`PublishError` (serving file untouched) when an audit fails or the copy fails.
+    ``dbt_results`` and ``reports_dir`` default to the artefacts of ``db_path``
+    (:func:`lifecycle.paths.artefacts`). Raises :class:`PublishError` (serving file untouched) when
+    an audit fails or the copy fails.
     """
     t0 = time.perf_counter()
     db_path = Path(db_path).resolve()
@@ -422,6 +493,9 @@ def publish(
     if not db_path.is_file():
         raise PublishError(f"working warehouse {db_path} does not exist: build it first")
     serving.parent.mkdir(parents=True, exist_ok=True)
+    artefacts = paths.artefacts(db_path)
+    results_path = Path(dbt_results) if dbt_results else artefacts.run_results
+    reports = Path(reports_dir) if reports_dir else artefacts.reports
     warnings: list[str] = []
 
     with _publish_lock(serving):
@@ -429,11 +503,7 @@ def publish(
         if stale:
             warnings.append(f"removed leftovers of an interrupted publish: {', '.join(stale)}")
 
-        audit = audit_dbt_results(Path(dbt_results) if dbt_results else default_dbt_results_path())
-        stale_note = _modified_after_build(db_path, audit)
-        if stale_note:
-            warnings.append(stale_note)
-
+        results_id = results_invocation_id(results_path)
         try:
             # One read-only connection for the audit and the copy: a dbt build cannot write the
             # warehouse in between, so what is validated is exactly what is published.
@@ -441,6 +511,13 @@ def publish(
         except duckdb.Error as exc:
             raise PublishError(f"cannot open {db_path} read-only (is a dbt build running?): {exc}") from exc
         try:
+            record = check_build_record(read_build_record(src), db_path, results_path, results_id)
+            check_validation_report(reports / paths.VALIDATION_REPORT, record, db_path)
+            audit = audit_dbt_results(results_path)
+            check_record_is_clean_build(record, db_path)
+            stale_note = _modified_after_build(db_path, audit)
+            if stale_note:
+                warnings.append(stale_note)
             tables = _mart_tables(src)
             if not tables:
                 raise PublishError(f"no tables in schema '{MARTS_SCHEMA}' of {db_path}")
@@ -448,7 +525,7 @@ def publish(
             report: ValidationReport | None = None
             if not skip_validate:
                 try:
-                    report = validate_connection(src, reports_dir, db_label=db_path)
+                    report = validate_connection(src, reports, db_label=db_path)
                 except ValidationError as exc:
                     raise PublishError(f"validation: {exc}") from exc
                 if not report.success:

@@ -43,6 +43,8 @@ os.environ["DO_NOT_TRACK"] = "1"
 import duckdb
 import pandas as pd
 
+from lifecycle import paths
+from lifecycle.build_record import build_invocation_id
 from lifecycle.checks import Check, MartChecks, mart_checks, resolve_refs
 
 MARTS_SCHEMA = "marts"
@@ -586,8 +588,10 @@ def validate_connection(
     if docs_dir is not None and (docs_dir / "index.html").exists():
         report.data_docs_index = docs_dir / "index.html"
     if reports_dir is not None:
-        report.json_path = Path(reports_dir) / "validation.json"
-        report.json_path.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+        report.json_path = Path(reports_dir) / paths.VALIDATION_REPORT
+        # The dbt invocation whose warehouse this validated: `lifecycle publish` checks it.
+        doc = {**report.to_dict(), "dbt_invocation_id": build_invocation_id(con)}
+        report.json_path.write_text(json.dumps(doc, indent=2) + "\n")
     return report
 
 

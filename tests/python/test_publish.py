@@ -6,7 +6,9 @@ publish copies every mart and writes a correct manifest; a failing audit (dbt re
 Expectations) leaves the serving file byte-identical; a publish killed midway leaves the previous
 serving file intact and openable; an open reader neither blocks a publish nor sees a mix;
 rollback; an erased customer disappears from every serving table at the next build + publish;
-two builds of the same raw data give the same marts.
+two builds of the same raw data give the same marts. Provenance: each warehouse keeps its own
+run results and validation report and publishes from them; a partial dbt run after validation,
+run results from another warehouse, or a warehouse without a build record are refused.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from lifecycle import paths
+from lifecycle.build_record import RECORD_SCHEMA, RECORD_TABLE, BuildRecord, read_build_record
 from lifecycle.cli import main
 from lifecycle.generate import generate
 from lifecycle.publish import (
@@ -44,6 +47,7 @@ from lifecycle.publish import (
     read_manifest,
     rollback,
 )
+from lifecycle.validate import validate_warehouse
 
 pytestmark = pytest.mark.slow
 
@@ -62,29 +66,38 @@ class Build:
     run_results: Path
 
 
-def _dbt_command(raw: Path, db: Path, *extra: str) -> tuple[list[str], dict[str, str]]:
+def _dbt_command(raw: Path, db: Path, *extra: str, command: str = "build") -> tuple[list[str], dict[str, str]]:
+    """``lifecycle dbt <command>``: dbt with the warehouse's own target/ and logs/ (paths.artefacts)."""
     env = dict(os.environ)
     env.update(
-        DBT_PROFILES_DIR=str(paths.PROJECT_ROOT / "profiles"),
         LIFECYCLE_RAW_DIR=str(raw),
         LIFECYCLE_DB=str(db),
         DBT_SEND_ANONYMOUS_USAGE_STATS="False",
         DO_NOT_TRACK="1",
-        # target/ and logs/ next to the warehouse file, never the project's
-        DBT_TARGET_PATH=str(db.parent / f"target-{db.stem}"),
-        DBT_LOG_PATH=str(db.parent / f"logs-{db.stem}"),
     )
-    return [str(Path(sys.executable).with_name("dbt")), "build", *extra], env
+    for var in ("DBT_TARGET_PATH", "DBT_LOG_PATH", "DBT_PROFILES_DIR"):
+        env.pop(var, None)  # the CLI sets them
+    return [str(Path(sys.executable).with_name("lifecycle")), "dbt", command, *extra], env
 
 
 def _run_results(db: Path) -> Path:
-    return db.parent / f"target-{db.stem}" / "run_results.json"
+    return paths.artefacts(db).run_results
+
+
+def _run_dbt(raw: Path, db: Path, *extra: str, command: str = "build", expect_code: int = 0) -> None:
+    cmd, env = _dbt_command(raw, db, *extra, command=command)
+    result = subprocess.run(cmd, cwd=paths.PROJECT_ROOT, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == expect_code, result.stdout[-6000:] + result.stderr[-3000:]
+
+
+def _validate(db: Path) -> None:
+    """``lifecycle validate`` into the warehouse's own reports directory; it must pass."""
+    report = validate_warehouse(db, paths.artefacts(db).reports)
+    assert report.success, "\n".join(report.summary_lines())
 
 
 def _checked_build(raw: Path, db: Path, *extra: str) -> Build:
-    cmd, env = _dbt_command(raw, db, *extra)
-    result = subprocess.run(cmd, cwd=paths.PROJECT_ROOT, env=env, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    _run_dbt(raw, db, *extra)
     return Build(raw, db, _run_results(db))
 
 
@@ -95,7 +108,9 @@ class BackgroundBuild:
         cmd, env = _dbt_command(raw, db, *extra)
         self.log = db.parent / f"{db.stem}.build.log"
         self._fh = self.log.open("w")
-        self.proc = subprocess.Popen(cmd, cwd=paths.PROJECT_ROOT, env=env, stdout=self._fh, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            cmd, cwd=paths.PROJECT_ROOT, env=env, stdout=self._fh, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.build = Build(raw, db, _run_results(db))
 
     def wait(self) -> Build:
@@ -104,9 +119,16 @@ class BackgroundBuild:
         assert code == 0, self.log.read_text()[-6000:]
         return self.build
 
+    def wait_validated(self) -> Build:
+        """The finished build, validated once (``lifecycle validate``), ready to publish."""
+        build = self.wait()
+        if not paths.artefacts(build.db).validation_report.is_file():
+            _validate(build.db)
+        return build
+
     def stop(self) -> None:
         if self.proc.poll() is None:
-            self.proc.terminate()
+            os.killpg(self.proc.pid, signal.SIGTERM)  # lifecycle and the dbt it started
             self.proc.wait()
         self._fh.close()
 
@@ -120,6 +142,7 @@ def shared_build(factory: pytest.TempPathFactory) -> Build:
         root = factory.mktemp("small_build")
         generate(scale="demo", seed=SEED, out=root / "raw", progress=False, n_customers=N_CUSTOMERS)
         _SHARED["base"] = _checked_build(root / "raw", root / "warehouse.duckdb")
+        _validate(_SHARED["base"].db)
     return _SHARED["base"]
 
 
@@ -261,12 +284,23 @@ def _invocation_id(run_results: Path) -> str:
     return str(json.loads(run_results.read_text())["metadata"]["invocation_id"])
 
 
+def _record_id(db: Path) -> str:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        record = read_build_record(con)
+    finally:
+        con.close()
+    assert record is not None
+    return record.invocation_id
+
+
 # ---------------------------------------------------------------------------------------------
 # Publish
 
 
 def test_publish_copies_every_mart_with_manifest(build: Build, serving: Path, tmp_path: Path) -> None:
-    reports = tmp_path / "reports"
+    reports = tmp_path / "reports"  # a copy: the publish re-validates and rewrites the report
+    shutil.copytree(paths.artefacts(build.db).reports, reports)
     code = main([
         "publish", "--db", str(build.db), "--serving", str(serving),
         "--dbt-results", str(build.run_results), "--reports", str(reports),
@@ -296,14 +330,15 @@ def test_publish_copies_every_mart_with_manifest(build: Build, serving: Path, tm
     as_of = con.execute("select max(as_of_date) from marts.customers").fetchone()[0]  # type: ignore[index]
     con.close()
     assert first["as_of_date"] == as_of
-    assert first["dbt_invocation_id"] == _invocation_id(build.run_results)
+    assert first["dbt_invocation_id"] == _invocation_id(build.run_results) == _record_id(build.db)
     assert first["validation_success"] is True and first["expectations_failed"] == 0
     assert first["expectations_evaluated"] > 50
     assert isinstance(first["published_at"], datetime) and first["published_at"].utcoffset() is not None
     checks = {r["mart"]: json.loads(r["checks_summary"]) for r in manifest}
     assert checks["customer_clv"]["failed"] == 0 and checks["customer_clv"]["passed"] > 10
-    # The validation ran as part of the audit: its report and Data Docs are there.
-    assert json.loads((reports / "validation.json").read_text())["success"] is True
+    # The validation ran again as part of the audit: its report (of this build) and Data Docs are there.
+    revalidated = json.loads((reports / "validation.json").read_text())
+    assert revalidated["success"] is True and revalidated["dbt_invocation_id"] == _record_id(build.db)
     assert (reports / "data_docs" / "index.html").is_file()
 
 
@@ -385,8 +420,11 @@ def test_validation_failure_refuses_publish(build: Build, serving: Path, tmp_pat
         "where customer_id = (select min(customer_id) from marts.customer_clv where has_purchased)"
     )
     con.close()
+    # The copy keeps the build record of the build, whose run results and validation report it is given.
+    reports = tmp_path / "reports"
+    shutil.copytree(paths.artefacts(build.db).reports, reports)
     with pytest.raises(PublishError) as err:
-        publish(tampered, serving, dbt_results=build.run_results, reports_dir=None)
+        publish(tampered, serving, dbt_results=build.run_results, reports_dir=reports)
     message = str(err.value)
     assert "validation: 1 of" in message and "customer_clv" in message and "column=p_alive" in message
     assert (_sha256(serving), serving.stat().st_ino) == before
@@ -590,7 +628,7 @@ def test_erased_customer_disappears_at_next_publish(build: Build, rebuilds: Rebu
 
     # The raw data gained an erasure request for the customer; the rebuild (a full dbt build,
     # so the publish audit passes on its own results) is published over the old serving file.
-    rebuilt = rebuilds.erasure.wait()
+    rebuilt = rebuilds.erasure.wait_validated()
     result = publish(rebuilt.db, serving, skip_validate=True, dbt_results=rebuilt.run_results)
     assert _mentions(serving, customer_id) == []
     erased = 1 + (rebuilds.erased_quarantined_customer is not None)
@@ -607,7 +645,7 @@ def test_erased_customer_disappears_at_next_publish(build: Build, rebuilds: Rebu
 def test_erased_customer_leaves_no_quarantine_key(rebuilds: Rebuilds, tmp_path: Path) -> None:
     if rebuilds.erased_quarantined_customer is None:
         pytest.skip("no customer with a quarantined CRM row in this data set")
-    rebuilt = rebuilds.erasure.wait()
+    rebuilt = rebuilds.erasure.wait_validated()
     serving = tmp_path / "serving.duckdb"
     publish(rebuilt.db, serving, skip_validate=True, dbt_results=rebuilt.run_results)
     assert _mentions(serving, rebuilds.erased_quarantined_customer) == []
@@ -673,3 +711,189 @@ def test_rebuild_order_dependent_marts_identical(build: Build, rebuilt_same_raw:
     b = _checksums(rebuilt_same_raw.db, VOLATILE_COLUMNS)
     assert {t: a[t] for t in ORDER_DEPENDENT} == {t: b[t] for t in ORDER_DEPENDENT}
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Provenance: the build record against the run results and the validation report
+
+
+def _record(db: Path) -> BuildRecord:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        record = read_build_record(con)
+    finally:
+        con.close()
+    assert record is not None
+    return record
+
+
+def _copy_warehouse(build: Build, root: Path) -> Path:
+    """A private copy of the shared warehouse with its artefacts (same file name: same catalog)."""
+    db = root / build.db.name
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(build.db, db)
+    src, dst = paths.artefacts(build.db), paths.artefacts(db)
+    shutil.copytree(src.target, dst.target, ignore=shutil.ignore_patterns("compiled", "run"))
+    shutil.copytree(src.reports, dst.reports)
+    return db
+
+
+def _publish_cli(db: Path, serving: Path, *flags: str) -> int:
+    return main(["publish", "--db", str(db), "--serving", str(serving), *flags])
+
+
+def test_build_record_describes_the_build(build: Build) -> None:
+    record = _record(build.db)
+    results = json.loads(build.run_results.read_text())
+    assert record.invocation_id == results["metadata"]["invocation_id"]
+    assert record.command == "build" and record.invocation_command == "dbt build"
+    assert record.target_path == str(paths.artefacts(build.db).target)
+    # Every node result, not the hook's own (the last entry of run_results.json).
+    node_results = [r for r in results["results"] if not r["unique_id"].startswith("operation.")]
+    assert record.results_count == len(node_results) and 0 < record.selected_nodes <= record.results_count
+    assert record.success_count == sum(r["status"] in ("success", "pass") for r in node_results)
+    assert record.error_count == record.fail_count == record.skipped_count == 0
+    assert record.started_at <= record.finished_at
+    con = duckdb.connect(str(build.db), read_only=True)
+    as_of = con.execute("select max(as_of_date) from marts.customers").fetchone()[0]  # type: ignore[index]
+    con.close()
+    assert record.as_of_date == as_of
+    report = json.loads(paths.artefacts(build.db).validation_report.read_text())
+    assert report["dbt_invocation_id"] == record.invocation_id
+
+
+@pytest.fixture(scope="module")
+def two_warehouses(tmp_path_factory: pytest.TempPathFactory) -> tuple[Build, Build]:
+    """Two small warehouses in ONE directory, from two raw dirs, built and validated one after the other."""
+    root = tmp_path_factory.mktemp("two_warehouses")
+    builds = []
+    for name, seed in (("shop_a", 11), ("shop_b", 13)):
+        raw = root / f"raw_{name}"
+        generate(scale="demo", seed=seed, out=raw, progress=False, n_customers=400)
+        built = _checked_build(raw, root / f"{name}.duckdb")
+        _validate(built.db)
+        builds.append(built)
+    return builds[0], builds[1]
+
+
+def test_two_warehouses_keep_their_own_artefacts_and_each_publishes(
+    two_warehouses: tuple[Build, Build], tmp_path: Path
+) -> None:
+    a, b = two_warehouses
+    art_a, art_b = paths.artefacts(a.db), paths.artefacts(b.db)
+    assert art_a.root != art_b.root and art_a.root.parent == art_b.root.parent == a.db.parent
+    id_a, id_b = _record_id(a.db), _record_id(b.db)
+    assert id_a != id_b
+    # Building b after a left a's run results and validation report alone.
+    assert _invocation_id(art_a.run_results) == id_a and _invocation_id(art_b.run_results) == id_b
+    assert json.loads(art_a.validation_report.read_text())["dbt_invocation_id"] == id_a
+    assert json.loads(art_b.validation_report.read_text())["dbt_invocation_id"] == id_b
+    assert not (paths.PROJECT_ROOT / "target" / "run_results.json").exists() or (
+        _invocation_id(paths.PROJECT_ROOT / "target" / "run_results.json") not in (id_a, id_b)
+    )
+    # Each publishes from its own artefacts, found from --db alone.
+    for built, invocation in ((a, id_a), (b, id_b)):
+        serving = tmp_path / f"{built.db.stem}_serving.duckdb"
+        assert _publish_cli(built.db, serving, "--skip-validate") == 0
+        assert {r["dbt_invocation_id"] for r in read_manifest(serving)} == {invocation}
+        assert _counts(serving) == _counts(built.db)
+
+
+def test_run_results_of_another_warehouse_are_refused(
+    two_warehouses: tuple[Build, Build], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = two_warehouses
+    serving = tmp_path / "serving.duckdb"
+    id_a, id_b = _record_id(a.db), _record_id(b.db)
+    # Read from where they are ...
+    for flags in ((), ("--skip-validate",)):
+        assert _publish_cli(a.db, serving, "--dbt-results", str(b.run_results), *flags) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "refused" in err and id_a in err and id_b in err
+    # ... or copied into a's target directory.
+    original = a.run_results.read_bytes()
+    try:
+        shutil.copy(b.run_results, a.run_results)
+        assert _publish_cli(a.db, serving, "--skip-validate") == 1
+        err = capsys.readouterr().err
+        assert "refused" in err and id_a in err and id_b in err
+    finally:
+        a.run_results.write_bytes(original)
+    assert not serving.exists()
+
+
+def test_partial_run_after_validation_is_refused(
+    build: Build, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = _copy_warehouse(build, tmp_path / "partial")
+    built_id = _record_id(db)
+    saved_results = tmp_path / "run_results_of_the_build.json"
+    shutil.copy(paths.artefacts(db).run_results, saved_results)
+    # Validated, then one model rebuilt by a partial run (which also rewrites the target's results).
+    _run_dbt(build.raw, db, "--select", "customers", command="run")
+    record = _record(db)
+    assert record.command == "run" and record.invocation_id != built_id
+    assert record.results_count == 1 and "--select customers" in (record.invocation_command or "")
+    serving = tmp_path / "serving.duckdb"
+    for flags in ((), ("--skip-validate",)):
+        # The results of the run match the record, but the validation report is of the build.
+        assert _publish_cli(db, serving, *flags) == 1
+        err = capsys.readouterr().err
+        assert "validation report" in err and record.invocation_id in err and built_id in err
+        assert err.count("\n") == 1
+        # The results of the build, given explicitly, do not match the record.
+        assert _publish_cli(db, serving, "--dbt-results", str(saved_results), *flags) == 1
+        err = capsys.readouterr().err
+        assert "latest dbt invocation on" in err and "is dbt run" in err
+        assert record.invocation_id in err and built_id in err
+    assert not serving.exists()
+
+
+def test_build_record_counts_a_failing_test_and_publish_refuses(
+    build: Build, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = _copy_warehouse(build, tmp_path / "failing")
+    built_id = _record_id(db)
+    con = duckdb.connect(str(db))
+    con.execute("update marts.customers set channel_mix = 'bogus' where customer_id = (select min(customer_id) "
+                "from marts.customers)")
+    con.close()
+    _run_dbt(build.raw, db, "--select", "customers", command="test", expect_code=1)
+    record = _record(db)
+    assert record.command == "test" and record.fail_count == 1
+    assert record.success_count == record.results_count - 1 and record.error_count == record.skipped_count == 0
+    assert _invocation_id(paths.artefacts(db).run_results) == record.invocation_id
+    serving = tmp_path / "serving.duckdb"
+    assert _publish_cli(db, serving, "--skip-validate") == 1
+    err = capsys.readouterr().err
+    assert "is dbt test" in err and built_id in err and "full 'lifecycle dbt build'" in err
+    assert not serving.exists()
+
+
+def test_warehouse_without_build_record_is_refused(
+    build: Build, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = _copy_warehouse(build, tmp_path / "norecord")
+    con = duckdb.connect(str(db))
+    con.execute(f"drop table {RECORD_SCHEMA}.{RECORD_TABLE}")
+    con.close()
+    serving = tmp_path / "serving.duckdb"
+    for flags in ((), ("--skip-validate",), ("--dbt-results", str(build.run_results))):
+        assert _publish_cli(db, serving, *flags) == 1
+        err = capsys.readouterr().err
+        assert "has no build record" in err and err.count("\n") == 1
+    assert not serving.exists()
+
+
+def test_validation_report_missing_or_failed_is_refused(build: Build, tmp_path: Path) -> None:
+    db = _copy_warehouse(build, tmp_path / "unvalidated")
+    report = paths.artefacts(db).validation_report
+    serving = tmp_path / "serving.duckdb"
+    doc = json.loads(report.read_text())
+    report.write_text(json.dumps({**doc, "success": False}))
+    with pytest.raises(PublishError, match="did not pass"):
+        publish(db, serving, skip_validate=True)
+    report.unlink()
+    with pytest.raises(PublishError, match="no validation report"):
+        publish(db, serving, skip_validate=True)
+    assert not serving.exists()
