@@ -16,9 +16,9 @@ customer_clv as (
 
 ),
 
-purchase_days as (
+orders as (
 
-    select * from {{ ref('int_purchase_days_aggregated') }}
+    select * from {{ ref('int_orders_netted') }}
 
 ),
 
@@ -52,15 +52,17 @@ buyers as (
 
 first_year_revenue as (
 
-    {#- Net revenue of the purchase days in the 365 days starting on the first purchase day. #}
+    {#- Net revenue (credit notes included, orders_rules) of the orders in the 365 days starting on
+        the first purchase day. #}
     select
         buyers.customer_id,
-        sum(purchase_days.net_revenue) as net_revenue_12m
+        sum(orders.net_revenue) as net_revenue_12m
     from buyers
-    inner join purchase_days
+    inner join orders
         on
-            buyers.customer_id = purchase_days.customer_id
-            and purchase_days.purchase_date
+            buyers.customer_id = orders.customer_id
+            and orders.order_date >= buyers.first_purchase_date
+            and orders.order_date
             < {{ dbt.dateadd('day', 365, 'buyers.first_purchase_date') }}
     group by 1
 

@@ -16,6 +16,12 @@ purchase_days as (
 
 ),
 
+orders as (
+
+    select * from {{ ref('int_orders_netted') }}
+
+),
+
 as_of as (
 
     select as_of_date from {{ ref('int_as_of_date') }}
@@ -76,11 +82,26 @@ monthly_activity as (
         buyers.cohort_month,
         cast({{ dbt.date_trunc('month', 'purchase_days.purchase_date') }} as date) as activity_month,
         count(distinct purchase_days.customer_id) as active_customers,
-        count(*) as purchase_days,
-        sum(purchase_days.net_revenue) as net_revenue
+        count(*) as purchase_days
     from purchase_days
     inner join buyers
         on purchase_days.customer_id = buyers.customer_id
+    group by 1, 2
+
+),
+
+monthly_revenue as (
+
+    {#- Net revenue of every order of the cohort's customers (credit notes included, orders_rules),
+        by month; a credit booked before the first purchase counts in the cohort month. #}
+    select
+        buyers.cohort_month,
+        greatest(cast({{ dbt.date_trunc('month', 'orders.order_date') }} as date), buyers.cohort_month)
+            as activity_month,
+        sum(orders.net_revenue) as net_revenue
+    from orders
+    inner join buyers
+        on orders.customer_id = buyers.customer_id
     group by 1, 2
 
 ),
@@ -91,12 +112,16 @@ joined as (
         cohort_months.*,
         coalesce(monthly_activity.active_customers, 0) as active_customers,
         coalesce(monthly_activity.purchase_days, 0) as purchase_days,
-        coalesce(monthly_activity.net_revenue, 0) as net_revenue
+        coalesce(monthly_revenue.net_revenue, 0) as net_revenue
     from cohort_months
     left join monthly_activity
         on
             cohort_months.cohort_month = monthly_activity.cohort_month
             and cohort_months.activity_month = monthly_activity.activity_month
+    left join monthly_revenue
+        on
+            cohort_months.cohort_month = monthly_revenue.cohort_month
+            and cohort_months.activity_month = monthly_revenue.activity_month
 
 ),
 
