@@ -25,7 +25,9 @@
             select
                 currency_code,
                 valid_from,
-                lead(valid_from) over (partition by currency_code order by valid_from) as valid_until,
+                coalesce(
+                    lead(valid_from) over (partition by currency_code order by valid_from), date '9999-12-31'
+                ) as valid_until,
                 usd_per_unit
             from {{ ref('fx_rates') }}
         )
@@ -41,12 +43,11 @@
         on
             {{ relation }}.{{ currency_column }} = row_rate.currency_code
             and {{ relation }}.{{ date_column }} >= row_rate.valid_from
-            and ({{ relation }}.{{ date_column }} < row_rate.valid_until or row_rate.valid_until is null)
-    left join {{ rate_intervals }} as reporting_rate
+            and {{ relation }}.{{ date_column }} < row_rate.valid_until
+    left join (select * from {{ rate_intervals }} where currency_code = '{{ reporting }}') as reporting_rate
         on
-            reporting_rate.currency_code = '{{ reporting }}'
-            and {{ relation }}.{{ date_column }} >= reporting_rate.valid_from
-            and ({{ relation }}.{{ date_column }} < reporting_rate.valid_until or reporting_rate.valid_until is null)
+            {{ relation }}.{{ date_column }} >= reporting_rate.valid_from
+            and {{ relation }}.{{ date_column }} < reporting_rate.valid_until
 {%- endmacro %}
 
 {#- Post-hook of the fx_rates seed: a reporting_currency the seed does not know (a typo, or a
