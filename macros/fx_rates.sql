@@ -1,9 +1,17 @@
 {#- Money conversion into the reporting currency: the one place the rule lives (seeds/fx_rates.csv
     holds the rates, doc block staging_fx_rate_to_reporting explains them to users). -#}
 
-{#- The reporting currency (var reporting_currency), trimmed and upper-cased. -#}
+{#- The reporting currency (var reporting_currency), trimmed and upper-cased; anything but three
+    letters stops the build while dbt parses the project. -#}
 {% macro reporting_currency() -%}
-    {{ return(var('reporting_currency') | string | trim | upper) }}
+    {%- set code = var('reporting_currency') | string | trim | upper -%}
+    {%- if not modules.re.fullmatch('[A-Z]{3}', code) -%}
+        {{ exceptions.raise_compiler_error(
+            "reporting_currency '" ~ var('reporting_currency') ~ "' is not a three-letter ISO 4217 code"
+            ~ " (e.g. USD, EUR, BRL; the currencies with rates are listed in seeds/fx_rates.csv)"
+        ) }}
+    {%- endif -%}
+    {{ return(code) }}
 {%- endmacro %}
 
 {#- True when a currency code looks like ISO 4217: three upper-case letters. -#}
@@ -56,7 +64,7 @@
     {%- if execute -%}
         {%- set reporting = reporting_currency() -%}
         {%- set found = run_query(
-            "select count(*) from " ~ this ~ " where currency_code = '" ~ (reporting | replace("'", "''")) ~ "'"
+            "select count(*) from " ~ this ~ " where currency_code = '" ~ reporting ~ "'"
         ).columns[0].values()[0] -%}
         {%- if found == 0 -%}
             {{ exceptions.raise_compiler_error(
