@@ -1,9 +1,17 @@
 {#- Money conversion into the reporting currency: the one place the rule lives (seeds/fx_rates.csv
     holds the rates, doc block staging_fx_rate_to_reporting explains them to users). -#}
 
-{#- The reporting currency (var reporting_currency), trimmed and upper-cased. -#}
+{#- The reporting currency (var reporting_currency), trimmed and upper-cased; anything but three
+    letters stops the build while dbt parses the project. -#}
 {% macro reporting_currency() -%}
-    {{ return(var('reporting_currency') | string | trim | upper) }}
+    {%- set code = var('reporting_currency') | string | trim | upper -%}
+    {%- if not modules.re.fullmatch('[A-Z]{3}', code) -%}
+        {{ exceptions.raise_compiler_error(
+            "reporting_currency '" ~ var('reporting_currency') ~ "' is not a three-letter ISO 4217 code"
+            ~ " (e.g. USD, EUR, BRL; the currencies with rates are listed in seeds/fx_rates.csv)"
+        ) }}
+    {%- endif -%}
+    {{ return(code) }}
 {%- endmacro %}
 
 {#- True when a currency code looks like ISO 4217: three upper-case letters. -#}
@@ -25,7 +33,9 @@
             select
                 currency_code,
                 valid_from,
-                lead(valid_from) over (partition by currency_code order by valid_from) as valid_until,
+                coalesce(
+                    lead(valid_from) over (partition by currency_code order by valid_from), date '9999-12-31'
+                ) as valid_until,
                 usd_per_unit
             from {{ ref('fx_rates') }}
         )
@@ -41,12 +51,11 @@
         on
             {{ relation }}.{{ currency_column }} = row_rate.currency_code
             and {{ relation }}.{{ date_column }} >= row_rate.valid_from
-            and ({{ relation }}.{{ date_column }} < row_rate.valid_until or row_rate.valid_until is null)
-    left join {{ rate_intervals }} as reporting_rate
+            and {{ relation }}.{{ date_column }} < row_rate.valid_until
+    left join (select * from {{ rate_intervals }} where currency_code = '{{ reporting }}') as reporting_rate
         on
-            reporting_rate.currency_code = '{{ reporting }}'
-            and {{ relation }}.{{ date_column }} >= reporting_rate.valid_from
-            and ({{ relation }}.{{ date_column }} < reporting_rate.valid_until or reporting_rate.valid_until is null)
+            {{ relation }}.{{ date_column }} >= reporting_rate.valid_from
+            and {{ relation }}.{{ date_column }} < reporting_rate.valid_until
 {%- endmacro %}
 
 {#- Post-hook of the fx_rates seed: a reporting_currency the seed does not know (a typo, or a
@@ -55,7 +64,7 @@
     {%- if execute -%}
         {%- set reporting = reporting_currency() -%}
         {%- set found = run_query(
-            "select count(*) from " ~ this ~ " where currency_code = '" ~ (reporting | replace("'", "''")) ~ "'"
+            "select count(*) from " ~ this ~ " where currency_code = '" ~ reporting ~ "'"
         ).columns[0].values()[0] -%}
         {%- if found == 0 -%}
             {{ exceptions.raise_compiler_error(

@@ -294,3 +294,8 @@ def test_a_reporting_currency_without_rates_fails_at_once(tmp_path: Path) -> Non
     assert "add rows for it" in lines[0]
     # Nothing that converts money ran.
     assert "OK created sql view model staging.stg_shop__orders" not in result.stdout
+    # A code that is not ISO-shaped stops the build before anything runs, also with one line.
+    result = _dbt(tmp_path / "w.duckdb", tmp_path / "raw", "build", "--vars", "{reporting_currency: EURO}")
+    assert result.returncode != 0
+    assert "reporting_currency 'EURO' is not a three-letter ISO 4217 code" in result.stdout
+    assert " START " not in result.stdout
