@@ -19,6 +19,7 @@ import pytest
 
 from lifecycle import schema
 from lifecycle.generate import (
+    CURRENCY_CODES,
     END_DATE,
     ROW_DEFECTS,
     SPECS,
@@ -391,7 +392,7 @@ def test_messy_amounts_parse_to_the_intended_values(root: Path, dirty_set: tuple
 
 def test_messy_styles_parse_in_duckdb() -> None:
     values = ["1234.50", "0.99", "45.10", "1000000.00", "7.99"] * 20
-    currencies = ["USD", "EUR", "GBP", "CAD", "AUD"] * 20
+    currencies = list(CURRENCY_CODES) * 20
     messy = _messy(np.random.default_rng(0), values, currencies)
     assert any("," in m for m in messy) and any("£" in m for m in messy) and any("USD " in m for m in messy)
     con = duckdb.connect()

@@ -235,7 +235,7 @@ facts as (
 
 ),
 
-{%- set min_history_days = var('coverage_min_history_days', 60) %}
+{%- set min_history_days = var('coverage_min_history_days') %}
 {%- set migration_days = var('segment_migration_days') %}
 
 rules as (
