@@ -28,6 +28,7 @@ and the first offending lines.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import difflib
 import hashlib
@@ -42,7 +43,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from lifecycle import schema
+from lifecycle import paths, schema
 
 PART_FILE = "part-00000.parquet"
 EMAIL_DOMAIN = "import.invalid"
@@ -431,10 +432,13 @@ def import_transactions(
     """
     file, out = Path(file), Path(out)
     code = (currency or "").strip().upper()
-    if code not in schema.CURRENCIES:
+    # Currencies live only in the fx_rates seed (the landing contract keeps no second list).
+    with (paths.PROJECT_ROOT / "seeds" / "fx_rates.csv").open(encoding="utf-8") as fh:
+        known = sorted({row["currency_code"] for row in csv.DictReader(fh)})
+    if code not in known:
         raise ImportError_(
             f"unsupported currency {currency!r}: the project has exchange rates for "
-            f"{', '.join(schema.CURRENCIES)} (seeds/fx_rates.csv)"
+            f"{', '.join(known)} (seeds/fx_rates.csv)"
         )
     df = _read(file, delimiter, no_header)
     named = {"--customer-col": customer_col, "--date-col": date_col, "--amount-col": amount_col}
