@@ -38,8 +38,11 @@ WARN_TEST = "clv_models_not_fitted_predictions_left_empty_see_clv_model_paramete
 EXPECTED_STATUS = {
     "three_hundred": ("fitted", "fitted", "fitted", "fitted"),
     "no_repeat": ("insufficient_data", "insufficient_data", "insufficient_data", "insufficient_data"),
-    "same_quarter": ("degenerate", "degenerate", "fitted", "insufficient_data"),
-    "thirty_days": ("insufficient_data", "insufficient_data", "insufficient_data", "insufficient_data"),
+    # Enough repeat buyers as of today; by the calibration end (180 days back) only 7 of 67 had repeated.
+    "same_quarter": ("fitted", "fitted", "fitted", "insufficient_data"),
+    # 40 repeat buyers in 30 days: both likelihoods are flat ridges the optimiser cannot settle on;
+    # no one had bought by the calibration end.
+    "thirty_days": ("not_converged", "not_converged", "not_converged", "insufficient_data"),
     "single_customer": ("insufficient_data", "insufficient_data", "insufficient_data", "insufficient_data"),
 }
 
