@@ -782,7 +782,9 @@ def test_backtest_rows_and_totals(purchase_days: pd.DataFrame, backtest_rows: pd
     assert freq["bucket_order"].tolist() == list(range(8))
     total = bt[bt["breakdown"] == "total"].iloc[0]
     assert total["bucket"] == "all"
-    assert (bt["model_status"] == "fitted").all() and bt["model_status_reason"].str.startswith("The purchase model").all()
+    assert (bt["model_status"] == "fitted").all() and bt["model_status_reason"].str.startswith(
+        "The purchase model"
+    ).all()
 
     # The total row is the calibration summary's holdout and the calibration fit's prediction.
     cal = calibration_summary(purchase_days, cal_end, AS_OF)
