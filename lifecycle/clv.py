@@ -82,6 +82,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
 
 __all__ = [
+    "FIT_FAILURES",
     "BgNbdFit",
     "ClvFitError",
     "GammaGammaFit",
@@ -122,9 +123,26 @@ _SERIES_RTOL = 4e-16
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(24)
 
 
+#: Why a fit failed (:attr:`ClvFitError.status`). ``invalid_input`` is a caller's bug (NaN,
+#: negative or inconsistent summaries); the other three are properties of the data.
+FIT_FAILURES = ("invalid_input", "insufficient_data", "not_converged", "degenerate")
+
+
 class ClvFitError(ValueError):
     """A CLV model could not be fitted; the message names the cause (bad input, too few
-    customers or repeat buyers, no convergence, degenerate parameters)."""
+    customers or repeat buyers, no convergence, degenerate parameters).
+
+    ``status`` is one of :data:`FIT_FAILURES`; ``facts`` holds the numbers behind the failure
+    (e.g. ``customers``, ``repeat_buyers`` and the threshold they missed, ``iterations``, the
+    parameters that ran to a bound) so that a caller can explain it in its own words.
+    """
+
+    def __init__(self, message: str, status: str = "invalid_input", facts: dict[str, Any] | None = None) -> None:
+        if status not in FIT_FAILURES:
+            raise ValueError(f"unknown fit failure status {status!r}")
+        super().__init__(message)
+        self.status = status
+        self.facts: dict[str, Any] = dict(facts or {})
 
 
 # --------------------------------------------------------------------------------------------
@@ -434,7 +452,11 @@ def _minimise(
         theta = np.asarray(res.x, dtype=np.float64)
         fun, grad = objective(theta)
         if not np.isfinite(fun) or not np.all(np.isfinite(grad)):
-            raise ClvFitError(f"{what}: the likelihood became non-finite during optimisation ({res.message})")
+            raise ClvFitError(
+                f"{what}: the likelihood became non-finite during optimisation ({res.message})",
+                "not_converged",
+                {"iterations": iterations},
+            )
         # Projected gradient (components pushing against an active bound do not count).
         proj = grad.copy()
         at_lo = (theta <= -_LOG_BOUND + 1e-12) & (grad > 0)
@@ -488,16 +510,29 @@ def fit_bgnbd(
         raise ClvFitError(f"penalizer must be finite and >= 0, got {penalizer}")
     n_total = float(w.sum())
     if n_total < min_customers:
-        raise ClvFitError(f"too few customers to fit BG/NBD: {n_total:g} < min_customers={min_customers}")
+        raise ClvFitError(
+            f"too few customers to fit BG/NBD: {n_total:g} < min_customers={min_customers}",
+            "insufficient_data",
+            {"customers": n_total, "min_customers": min_customers},
+        )
     n_rep = float(w[x > 0].sum())
     if n_rep < min_repeat_buyers or n_rep < min_repeat_share * n_total:
         raise ClvFitError(
             f"too few repeat buyers to fit BG/NBD: {n_rep:g} of {n_total:g} customers "
             f"({100.0 * n_rep / n_total:.2f}%) have frequency > 0; need at least {min_repeat_buyers} "
-            f"and {100.0 * min_repeat_share:g}%"
+            f"and {100.0 * min_repeat_share:g}%",
+            "insufficient_data",
+            {
+                "customers": n_total,
+                "repeat_buyers": n_rep,
+                "min_repeat_buyers": min_repeat_buyers,
+                "min_repeat_share": min_repeat_share,
+            },
         )
     if float((w * TT).sum()) <= 0:
-        raise ClvFitError("all customers have T = 0: no observation time to fit on")
+        raise ClvFitError(
+            "all customers have T = 0: no observation time to fit on", "insufficient_data", {"customers": n_total}
+        )
 
     data = _bgnbd_data(x, t_x, TT, w)
     scale = float(TT.max())
@@ -516,26 +551,33 @@ def fit_bgnbd(
     theta0 = np.log(np.array([1.0, alpha0, 1.0, 1.0]))
     theta, converged, iterations, message = _minimise(objective, theta0, max_iter, "BG/NBD")
     if not converged:
-        raise ClvFitError(f"BG/NBD optimiser did not converge: {message}")
+        raise ClvFitError(
+            f"BG/NBD optimiser did not converge: {message}", "not_converged", {"iterations": iterations}
+        )
     params = np.exp(theta)
     names = ("r", "alpha", "a", "b")
     if not np.all(np.isfinite(params)) or (params <= 0).any():
         raise ClvFitError(
-            f"BG/NBD fit produced non-finite parameters: {dict(zip(names, params, strict=True))}"
+            f"BG/NBD fit produced non-finite parameters: {dict(zip(names, params, strict=True))}",
+            "degenerate",
+            {"iterations": iterations},
         )
     near = np.abs(theta) > _LOG_BOUND - _DEGENERATE_MARGIN
     if near.any():
-        which = ", ".join(
-            f"{names[i]}={params[i] * (scale if i == 1 else 1.0):.4g}" for i in np.flatnonzero(near)
-        )
+        at_bound = {names[i]: float(params[i] * (scale if i == 1 else 1.0)) for i in np.flatnonzero(near)}
+        which = ", ".join(f"{k}={v:.4g}" for k, v in at_bound.items())
         raise ClvFitError(
             f"BG/NBD fit is degenerate: parameter(s) {which} ran to the boundary "
-            "(e.g. b -> inf means no dropout is identified in the data)"
+            "(e.g. b -> inf means no dropout is identified in the data)",
+            "degenerate",
+            {"at_bound": at_bound, "iterations": iterations},
         )
     r, alpha, a, b = float(params[0]), float(params[1]) * scale, float(params[2]), float(params[3])
     ll, _ = _bgnbd_ll((r, alpha, a, b), data, False)
     if not math.isfinite(ll):
-        raise ClvFitError("BG/NBD log-likelihood is not finite at the solution")
+        raise ClvFitError(
+            "BG/NBD log-likelihood is not finite at the solution", "degenerate", {"iterations": iterations}
+        )
     return BgNbdFit(
         r=r,
         alpha=alpha,
@@ -1026,12 +1068,16 @@ def fit_gamma_gamma(
     if n_use < min_customers:
         raise ClvFitError(
             f"too few repeat buyers with positive spend to fit Gamma-Gamma: {n_use:g} < "
-            f"min_customers={min_customers}"
+            f"min_customers={min_customers}",
+            "insufficient_data",
+            {"spenders": n_use, "min_customers": min_customers},
         )
     xu, mu, wu = x[use], m[use], w[use]
     if np.unique(mu).shape[0] < 2:
         raise ClvFitError(
-            "monetary_value has no variation among repeat buyers: Gamma-Gamma is not identified"
+            "monetary_value has no variation among repeat buyers: Gamma-Gamma is not identified",
+            "degenerate",
+            {"spenders": n_use, "no_spend_variation": True},
         )
     scale = _dot(wu, mu) / float(wu.sum())
     data = _gg_data(xu, mu, wu)
@@ -1058,14 +1104,21 @@ def fit_gamma_gamma(
     theta0 = np.zeros(3)  # p = 1, q = 2, γ = 1 → mean spend = 1 = scaled mean
     theta, converged, iterations, message = _minimise(objective, theta0, max_iter, "Gamma-Gamma")
     if not converged:
-        raise ClvFitError(f"Gamma-Gamma optimiser did not converge: {message}")
+        raise ClvFitError(
+            f"Gamma-Gamma optimiser did not converge: {message}", "not_converged", {"iterations": iterations}
+        )
     e = np.exp(theta)
     p, q, g = float(e[0]), 1.0 + float(e[1]), float(e[2]) * scale
     names = ("p", "q-1", "gamma")
     near = np.abs(theta) > _LOG_BOUND - _DEGENERATE_MARGIN
     if near.any() or not all(math.isfinite(v) for v in (p, q, g)):
-        which = ", ".join(f"{names[i]}={e[i]:.4g}" for i in np.flatnonzero(near))
-        raise ClvFitError(f"Gamma-Gamma fit is degenerate or non-finite: {which or (p, q, g)}")
+        at_bound = {names[i]: float(e[i]) for i in np.flatnonzero(near)}
+        which = ", ".join(f"{k}={v:.4g}" for k, v in at_bound.items())
+        raise ClvFitError(
+            f"Gamma-Gamma fit is degenerate or non-finite: {which or (p, q, g)}",
+            "degenerate",
+            {"at_bound": at_bound, "iterations": iterations},
+        )
     ll, _ = _gg_ll((p, q, g), data, False)
     return GammaGammaFit(
         p=p,

@@ -32,9 +32,11 @@
 
 {#- BG/NBD probability of being alive (Fader, Hardie & Lee 2005, eq. 11) in SQL, from frequency x,
     recency t_x and tenure T in days and the fitted parameters; 1 for one-time buyers. The exponent
-    is clamped so a long-gone customer gets 0 instead of an overflow. #}
+    is clamped so a long-gone customer gets 0 instead of an overflow. Null when the purchase model
+    was not fitted (its parameters are null, clv_model_parameters.model_status): no p_alive. #}
 {% macro bgnbd_p_alive(x, t_x, tenure, r, alpha, a, b) -%}
     case
+        when {{ r }} is null or {{ alpha }} is null or {{ a }} is null or {{ b }} is null then null
         when {{ x }} = 0 then 1.0
         else 1.0 / (1.0 + exp(least(
             ln({{ a }}) - ln({{ b }} + {{ x }} - 1)
@@ -49,6 +51,8 @@
     coalesce({{ days_since_last_purchase }} > {{ churn_threshold_days }}, false)
 {%- endmacro %}
 
+{#- The p_alive at-risk rule: p_alive below the var at_risk_p_alive. Skipped (false) when p_alive
+    is null, i.e. when the purchase model was not fitted: the stage then comes from cadence alone. #}
 {% macro lifecycle_has_low_p_alive(p_alive) -%}
     coalesce({{ p_alive }} < {{ var('at_risk_p_alive') }}, false)
 {%- endmacro %}

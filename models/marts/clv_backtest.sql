@@ -1,7 +1,8 @@
 {#- Holdout backtest of the BG/NBD model, refitted on data up to as_of_date minus clv_holdout_days:
     predicted against actual repeat purchase days in the holdout, in total, by calibration
     frequency (0..6, 7+) and as a weekly cumulative curve. The calibration-vs-holdout chart the
-    CLV literature asks for, as a table a BI tool can plot. #}
+    CLV literature asks for, as a table a BI tool can plot. A calibration period that cannot be
+    fitted gives the actual holdout purchases with null predictions and its model_status. #}
 with
 
 evaluated as (
@@ -17,6 +18,8 @@ final as (
         cast(as_of_date as date) as as_of_date,
         cast(calibration_end_date as date) as calibration_end_date,
         cast(holdout_days as bigint) as holdout_days,
+        model_status,
+        model_status_reason,
         breakdown,
         bucket,
         cast(bucket_order as bigint) as bucket_order,

@@ -1,5 +1,6 @@
 {#- The fitted BG/NBD and Gamma-Gamma parameters of this build (time unit: day), their
-    log-likelihoods, the customers they were fitted on and how the optimiser did. One row. #}
+    log-likelihoods, the customers they were fitted on and how the optimiser did; or, for a model
+    the data cannot support, null parameters and a model_status with a plain-words reason. One row. #}
 with
 
 fitted as (
@@ -13,6 +14,11 @@ final as (
     select
         cast(as_of_date as date) as as_of_date,
         time_unit,
+        model_status,
+        model_status_reason,
+        bgnbd_status,
+        gamma_gamma_status,
+        model_status_detail,
         r,
         alpha,
         a,

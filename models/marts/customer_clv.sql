@@ -62,12 +62,20 @@ final as (
         predictions.expected_purchases_90d,
         predictions.expected_purchases_horizon as expected_purchases,
         cast(predictions.expected_avg_order_value as decimal(18, 2)) as expected_avg_order_value,
-        cast(coalesce(predictions.predicted_revenue, 0) as decimal(18, 2)) as predicted_revenue,
-        cast(coalesce(predictions.predicted_clv, 0) as decimal(18, 2)) as predicted_clv,
+        {#- Prospects are not scored and predicted 0; a buyer the models could not score is null. #}
+        cast(
+            case when purchases.customer_id is null then 0 else predictions.predicted_revenue end
+            as decimal(18, 2)
+        ) as predicted_revenue,
+        cast(
+            case when purchases.customer_id is null then 0 else predictions.predicted_clv end
+            as decimal(18, 2)
+        ) as predicted_clv,
         predictions.margin_rate_used as clv_margin_rate,
         predictions.is_margin_rate_estimated,
         predictions.expected_next_purchase_date,
         case
+            when purchases.customer_id is not null and predictions.predicted_clv is null then 'not_predicted'
             when ranked.customer_id is null then 'no_value'
             when ranked.clv_rank_share < 0.10 then 'top_10pct'
             when ranked.clv_rank_share < 0.30 then 'next_20pct'

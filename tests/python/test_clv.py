@@ -447,19 +447,36 @@ def test_fit_errors_are_clear() -> None:
         ((x, t_x[:-1], T), {}, "same shape"),
         ((x, t_x, T), {"max_iter": 2}, "did not converge"),
     ]
+    # Each failure says what kind it is (the warehouse turns it into clv_model_parameters.model_status).
+    kinds = {
+        "too few repeat buyers": "insufficient_data",
+        "too few customers": "insufficient_data",
+        "did not converge": "not_converged",
+    }
     for args, kwargs, needle in cases:
-        with pytest.raises(ClvFitError, match=needle):
+        with pytest.raises(ClvFitError, match=needle) as info:
             clv.fit_bgnbd(*args, **kwargs)
+        assert info.value.status == kinds.get(needle, "invalid_input"), needle
+    with pytest.raises(ClvFitError, match="too few customers") as info:
+        clv.fit_bgnbd(x[:20], t_x[:20], T[:20])
+    assert info.value.facts == {"customers": 20.0, "min_customers": 30}
     # A population buying like clockwork has no heterogeneity / dropout to identify.
     Tc = np.arange(100.0, 600.0)
-    with pytest.raises(ClvFitError, match="degenerate"):
+    with pytest.raises(ClvFitError, match="degenerate") as info:
         clv.fit_bgnbd(np.floor(Tc / 10), np.floor(Tc / 10) * 10, Tc)
-    with pytest.raises(ClvFitError, match="too few repeat buyers with positive spend"):
+    assert info.value.status == "degenerate" and info.value.facts["at_bound"]
+    with pytest.raises(ClvFitError, match="too few repeat buyers with positive spend") as info:
         clv.fit_gamma_gamma(np.zeros(50), np.zeros(50))
-    with pytest.raises(ClvFitError, match="no variation"):
+    assert info.value.status == "insufficient_data"
+    assert info.value.facts == {"spenders": 0.0, "min_customers": 10}
+    with pytest.raises(ClvFitError, match="no variation") as info:
         clv.fit_gamma_gamma(np.ones(50), np.full(50, 3.0))
-    with pytest.raises(ClvFitError, match="negative"):
+    assert info.value.status == "degenerate"
+    with pytest.raises(ClvFitError, match="negative") as info:
         clv.fit_gamma_gamma(np.ones(50), -np.ones(50))
+    assert info.value.status == "invalid_input"
+    with pytest.raises(ValueError, match="unknown fit failure status"):
+        ClvFitError("x", "broken")
     assert issubclass(ClvFitError, ValueError)
     with pytest.raises(ValueError, match="recency exceeds T"):
         clv.p_alive(_fit(0.2, 30, 0.8, 2.4), 2, 10, 5)

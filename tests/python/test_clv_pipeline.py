@@ -26,11 +26,13 @@ from lifecycle.clv_pipeline import (
     backtest,
     calibration_summary,
     fit_models,
+    fit_outcome,
     fits_from_parameters,
     p_alive_crossing_days,
     parameters_row,
     score_customers,
 )
+from lifecycle.clv_status import DEGENERATE_ALIVE_SHARE, DEGENERATE_P_ALIVE, MODEL_STATUSES
 
 AS_OF = date(2026, 9, 30)
 TRUE_BG = {"r": 0.5, "alpha": 40.0, "a": 0.8, "b": 3.0}
@@ -230,43 +232,176 @@ def test_fit_models_ignores_rows_without_purchases(simulated: pd.DataFrame) -> N
     assert gg2.params == pytest.approx(gg.params, rel=1e-12)
 
 
-def test_fit_error_without_buyers() -> None:
-    empty = _summary([], [], [])
-    with pytest.raises(ClvFitError, match="no customer has a purchase on or before as_of_date: nothing to fit"):
-        fit_models(empty, ClvSettings())
-    only_prospects = _summary([np.nan] * 5, [np.nan] * 5, [np.nan] * 5)
-    with pytest.raises(ClvFitError, match="no customer has a purchase"):
-        fit_models(only_prospects, ClvSettings())
+def _status(outcome: object) -> tuple[str, str, str]:
+    return outcome.status, outcome.bgnbd_status, outcome.gamma_gamma_status  # type: ignore[attr-defined]
 
 
-def test_fit_error_when_nobody_repeats() -> None:
+def test_no_buyer_is_insufficient_data() -> None:
+    for summary in (_summary([], [], []), _summary([np.nan] * 5, [np.nan] * 5, [np.nan] * 5)):
+        outcome = fit_outcome(summary, ClvSettings())
+        assert _status(outcome) == ("insufficient_data",) * 3
+        assert outcome.bgnbd is None and outcome.gamma_gamma is None
+        assert outcome.reason.startswith("No customer bought anything on or before the as-of date")
+        assert "no customer has a purchase on or before as_of_date" in outcome.detail
+    with pytest.raises(ClvFitError, match="No customer bought anything") as info:
+        fit_models(_summary([], [], []), ClvSettings())
+    assert info.value.status == "insufficient_data"
+
+
+def test_no_repeat_buyer_is_insufficient_data_in_plain_words() -> None:
     n = 500
     summary = _summary(np.zeros(n), np.zeros(n), np.arange(n) % 300 + 10)
-    with pytest.raises(ClvFitError) as info:
-        fit_models(summary, ClvSettings())
-    message = str(info.value)
-    assert "too few repeat buyers to fit BG/NBD: 0 of 500 customers (0.00%) have frequency > 0" in message
-    assert "need at least 10" in message
+    outcome = fit_outcome(summary, ClvSettings())
+    assert _status(outcome) == ("insufficient_data",) * 3
+    assert outcome.reason.startswith(
+        "No customer bought on more than one day; the purchase model (BG/NBD) needs at least 10 repeat "
+        "buyers (var clv_min_repeat_buyers) and 1% of buyers to predict future purchases."
+    )
+    assert "lifecycle stages come from purchase cadence alone" in outcome.reason
+    assert "too few repeat buyers to fit BG/NBD: 0 of 500 customers (0.00%) have frequency > 0" in outcome.detail
 
 
-def test_fit_error_when_almost_nobody_repeats() -> None:
+def test_few_repeat_buyers_is_insufficient_data_and_uses_the_var() -> None:
     n = 1000
     x = np.zeros(n)
     x[:5] = 2  # 5 repeat buyers < clv_min_repeat_buyers = 10
-    summary = _summary(x, np.where(x > 0, 50.0, 0.0), np.full(n, 400.0))
-    with pytest.raises(ClvFitError, match=r"too few repeat buyers to fit BG/NBD: 5 of 1000 customers \(0\.50%\)"):
-        fit_models(summary, ClvSettings())
+    summary = _summary(x, np.where(x > 0, 50.0, 0.0), np.full(n, 400.0), np.where(x > 0, 20.0 + np.arange(n), np.nan))
+    outcome = fit_outcome(summary, ClvSettings())
+    assert outcome.bgnbd_status == "insufficient_data"
+    assert outcome.reason.startswith("Only 5 of 1000 customers bought on more than one day;")
+    assert "(0.50%)" in outcome.detail
     # The threshold is the dbt var: with clv_min_repeat_buyers = 20 a tenfold larger share fails too.
     x[:15] = 2
-    summary = _summary(x, np.where(x > 0, 50.0, 0.0), np.full(n, 400.0))
-    with pytest.raises(ClvFitError, match=r"15 of 1000 customers .* need at least 20"):
-        fit_models(summary, ClvSettings(min_repeat_buyers=20))
+    summary = _summary(x, np.where(x > 0, 50.0, 0.0), np.full(n, 400.0), np.where(x > 0, 20.0 + np.arange(n), np.nan))
+    outcome = fit_outcome(summary, ClvSettings(min_repeat_buyers=20))
+    assert outcome.bgnbd_status == outcome.gamma_gamma_status == "insufficient_data"
+    assert "Only 15 of 1000 customers" in outcome.reason and "needs at least 20 repeat buyers" in outcome.reason
+    assert "Only 15 repeat buyers spent a positive amount" not in outcome.reason  # the purchase model's reason first
+    assert fit_outcome(summary, ClvSettings(min_repeat_buyers=15)).bgnbd_status != "insufficient_data"
 
 
-def test_fit_error_without_spend(simulated: pd.DataFrame) -> None:
+def test_too_few_buyers_is_insufficient_data() -> None:
+    summary = _summary([2, 1, 0], [30, 10, 0], [100, 50, 20])
+    outcome = fit_outcome(summary, ClvSettings(min_repeat_buyers=1))
+    assert outcome.bgnbd_status == "insufficient_data"
+    assert outcome.reason.startswith("Only 3 customers bought anything; the purchase model (BG/NBD) needs at least 30")
+
+
+def test_spend_model_failing_alone_keeps_purchase_predictions(simulated: pd.DataFrame) -> None:
     no_spend = simulated.head(3000).assign(avg_repeat_day_revenue=0.0)
-    with pytest.raises(ClvFitError, match="Gamma-Gamma needs at least 10 repeat buyers with positive spend; found 0"):
+    outcome = fit_outcome(no_spend, ClvSettings())
+    assert _status(outcome) == ("insufficient_data", "fitted", "insufficient_data")
+    assert outcome.bgnbd is not None and outcome.gamma_gamma is None
+    assert outcome.reason.startswith(
+        "No repeat buyer spent a positive amount on their repeat purchases; the spend model (Gamma-Gamma) "
+        "needs at least 10 (var clv_min_repeat_buyers)"
+    )
+    assert "The purchase model (BG/NBD) was fitted" in outcome.reason
+    with pytest.raises(ClvFitError, match="the spend model"):
         fit_models(no_spend, ClvSettings())
+    # Scoring keeps p_alive and expected purchases; spend, revenue and CLV are null.
+    out = score_customers(no_spend, outcome.bgnbd, None, AS_OF, ClvSettings())
+    assert out["p_alive"].notna().all() and out["expected_purchases_90d"].notna().all()
+    assert out[["expected_avg_order_value", "predicted_revenue", "predicted_clv"]].isna().all().all()
+    assert out["low_p_alive_from_date"].notna().any()
+    types = _duckdb_types(out)
+    assert types["expected_avg_order_value"] == types["predicted_clv"] == types["p_alive"] == "DOUBLE"
+
+
+def test_forced_non_convergence_is_not_converged(simulated: pd.DataFrame) -> None:
+    outcome = fit_outcome(simulated.head(3000), ClvSettings(max_iter=1))
+    assert _status(outcome) == ("not_converged",) * 3
+    assert outcome.reason.startswith(
+        "The purchase model (BG/NBD) could not settle on a stable fit after 2 optimiser iterations"
+    )
+    assert "BG/NBD optimiser did not converge" in outcome.detail
+    assert "Gamma-Gamma optimiser did not converge" in outcome.detail
+    row = parameters_row(outcome, None, AS_OF, ClvSettings()).iloc[0]
+    assert (row["bgnbd_iterations"], row["gamma_gamma_iterations"]) == (2, 2)
+    assert not row["is_converged"]
+
+
+def test_nobody_ever_churning_is_degenerate() -> None:
+    # 200 repeat buyers who all bought on the as-of date: nothing in the data shows anyone leaving.
+    n = 200
+    x = 1.0 + np.arange(n) % 6
+    T = 60.0 + 3 * np.arange(n)
+    summary = _summary(x, T, T, 20.0 + np.arange(n) % 37)
+    outcome = fit_outcome(summary, ClvSettings())
+    assert outcome.bgnbd_status == "degenerate" and outcome.status == "degenerate"
+    assert outcome.gamma_gamma_status == "fitted"
+    assert "sees no customer stop buying" in outcome.reason or "never stop buying" in outcome.reason
+    assert "expected spend per purchase is still given" in outcome.reason
+
+
+def test_p_alive_near_one_for_every_repeat_buyer_is_degenerate(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A converged, interior optimum whose p_alive is ~1 for nearly every repeat buyer is degenerate
+    # by the share rule alone (the dropout rule switched off here to isolate it).
+    import lifecycle.clv_status as status
+
+    monkeypatch.setattr(status, "DEGENERATE_MAX_DROPOUT", 0.0)
+    x, t_x, T = clv.simulate_bgnbd(3000, r=0.5, alpha=40.0, a=0.05, b=500.0, T=(30, 1095), seed=0, integer_days=True)
+    outcome = fit_outcome(_summary(x, t_x, T, np.where(x > 0, 25.0 + x, np.nan)), ClvSettings())
+    alive = clv.p_alive(clv.fit_bgnbd(x, t_x, T), x[x > 0], t_x[x > 0], T[x > 0])
+    share = float((alive >= DEGENERATE_P_ALIVE).mean())
+    assert share >= DEGENERATE_ALIVE_SHARE  # the data set does what it is meant to
+    assert outcome.bgnbd_status == "degenerate"
+    assert f"{100 * share:.0f}% of repeat buyers still active" in outcome.reason
+    assert "p_alive >= 0.99 for 99.1% of repeat buyers" in outcome.detail
+    # Just below the share threshold the same optimum is accepted.
+    monkeypatch.setattr(status, "DEGENERATE_ALIVE_SHARE", share + 1e-9)
+    assert fit_outcome(_summary(x, t_x, T, np.where(x > 0, 25.0 + x, np.nan)), ClvSettings()).bgnbd_status == "fitted"
+
+
+def test_equal_spend_is_a_degenerate_spend_model(simulated: pd.DataFrame) -> None:
+    flat = simulated.head(3000).assign(avg_repeat_day_revenue=lambda d: np.where(d["frequency"] > 0, 20.0, np.nan))
+    outcome = fit_outcome(flat, ClvSettings())
+    assert _status(outcome) == ("degenerate", "fitted", "degenerate")
+    assert outcome.reason.startswith("Every repeat buyer spends (nearly) the same per purchase day")
+
+
+def test_statuses_are_the_documented_ones(simulated: pd.DataFrame) -> None:
+    assert MODEL_STATUSES == ("fitted", "insufficient_data", "not_converged", "degenerate")
+    assert set(MODEL_STATUSES) - {"fitted"} == set(clv.FIT_FAILURES) - {"invalid_input"}
+    outcome = fit_outcome(simulated.head(3000), ClvSettings())
+    assert _status(outcome) == ("fitted",) * 3
+    assert outcome.detail == ""
+
+
+def test_parameters_row_when_not_fitted_is_typed_and_null() -> None:
+    n = 500
+    outcome = fit_outcome(_summary(np.zeros(n), np.zeros(n), np.arange(n) % 300 + 10), ClvSettings())
+    row = parameters_row(outcome, None, AS_OF, ClvSettings())
+    r0 = row.iloc[0]
+    assert (r0["model_status"], r0["bgnbd_status"], r0["gamma_gamma_status"]) == ("insufficient_data",) * 3
+    assert r0["model_status_reason"] == outcome.reason and r0["model_status_detail"] == outcome.detail
+    assert row[["r", "alpha", "a", "b", "p", "q", "gamma", "population_avg_order_value"]].isna().all().all()
+    assert row[["bgnbd_customers", "bgnbd_patterns", "gamma_gamma_customers", "bgnbd_iterations"]].isna().all().all()
+    assert not r0["is_converged"]
+    types = _duckdb_types(row)
+    for column in ("r", "alpha", "a", "b", "p", "q", "gamma", "bgnbd_log_likelihood", "population_avg_order_value"):
+        assert types[column] == "DOUBLE", column
+    for column in ("bgnbd_customers", "bgnbd_patterns", "gamma_gamma_customers", "bgnbd_iterations"):
+        assert types[column] == "BIGINT", column
+    assert types["model_status"] == types["model_status_reason"] == types["model_status_detail"] == "VARCHAR"
+    assert fits_from_parameters(r0) == (None, None)
+
+
+def test_scores_without_a_purchase_model_are_null() -> None:
+    summary = _summary([0, 2, 5], [0, 40, 100], [30, 90, 120], [np.nan, 25.0, 40.0])
+    out = score_customers(summary, None, _gg(), AS_OF, ClvSettings())
+    predictive = ["p_alive", "churn_probability", "expected_purchases_90d", "expected_purchases_horizon"]
+    assert out[[*predictive, "predicted_revenue", "predicted_clv"]].isna().all().all()
+    assert out[["expected_next_purchase_date", "low_p_alive_from_date"]].isna().all().all()
+    assert out["expected_avg_order_value"].notna().all()  # the spend model alone still gives it
+    assert out["margin_rate_used"].tolist() == [1.0, 1.0, 1.0]
+    both_missing = score_customers(summary, None, None, AS_OF, ClvSettings())
+    assert both_missing["expected_avg_order_value"].isna().all()
+    types = _duckdb_types(both_missing)
+    for column in [*predictive, "expected_avg_order_value", "predicted_revenue", "predicted_clv"]:
+        assert types[column] == "DOUBLE", column
+    assert types["expected_next_purchase_date"] == types["low_p_alive_from_date"] == "DATE"
+    assert duckdb.from_df(both_missing).filter("p_alive is null").shape[0] == 3  # null, not NaN
 
 
 @pytest.mark.parametrize(
@@ -555,13 +690,18 @@ def test_low_p_alive_from_date_far_beyond_the_calendar_is_null() -> None:
     assert np.isfinite(out["predicted_clv"]).all()
 
 
-def test_low_dropout_fit_scores_without_error() -> None:
-    # Simulated from BG/NBD with very rare dropout: the fit is accepted (not degenerate) and must
-    # score every customer.
+def test_low_dropout_fit_is_degenerate_but_would_score_without_error() -> None:
+    # Simulated from BG/NBD with very rare dropout: the optimum says nobody ever churns (a / (a + b)
+    # below DEGENERATE_MAX_DROPOUT), so the pipeline reports it as degenerate; the library fit it
+    # rejects must still score every customer.
     x, t_x, T = clv.simulate_bgnbd(5000, r=0.5, alpha=40.0, a=0.05, b=500.0, T=(30, 1095), seed=0, integer_days=True)
     m = clv.simulate_gamma_gamma(x, **TRUE_GG, seed=1)
     summary = _summary(x, t_x, T, np.where(x > 0, m, np.nan))
-    bg, gg = fit_models(summary, ClvSettings())
+    outcome = fit_outcome(summary, ClvSettings())
+    assert outcome.bgnbd_status == "degenerate" and outcome.gamma_gamma_status == "fitted"
+    assert "customers (almost) never stop buying" in outcome.reason
+    bg = clv.fit_bgnbd(x, t_x, T)
+    gg = outcome.gamma_gamma
     assert bg.b / bg.a > 1e5  # practically no dropout
     out = score_customers(summary, bg, gg, AS_OF, ClvSettings())
     assert len(out) == 5000
@@ -644,6 +784,9 @@ def test_backtest_rows_and_totals(purchase_days: pd.DataFrame, backtest_rows: pd
     assert freq["bucket_order"].tolist() == list(range(8))
     total = bt[bt["breakdown"] == "total"].iloc[0]
     assert total["bucket"] == "all"
+    assert (bt["model_status"] == "fitted").all() and bt["model_status_reason"].str.startswith(
+        "The purchase model"
+    ).all()
 
     # The total row is the calibration summary's holdout and the calibration fit's prediction.
     cal = calibration_summary(purchase_days, cal_end, AS_OF)
@@ -685,11 +828,40 @@ def test_backtest_weeks_are_cumulative_and_end_at_the_totals(backtest_rows: pd.D
     assert weeks.iloc[0]["actual_repeat_purchases"] < total["actual_repeat_purchases"] / 10
 
 
-def test_backtest_error_names_the_calibration_period() -> None:
+def _assert_unfitted_backtest(bt: pd.DataFrame, status: str, holdout: int) -> None:
+    assert (bt["model_status"] == status).all()
+    assert bt["breakdown"].value_counts().to_dict() == {
+        "week": math.ceil(holdout / 7),
+        "calibration_frequency": 8,
+        "total": 1,
+    }
+    nulls = ["predicted_repeat_purchases", "correlation", "mean_absolute_error", "r", "alpha", "a", "b"]
+    assert bt[nulls].isna().all().all()
+    types = _duckdb_types(bt)
+    for column in nulls:
+        assert types[column] == "DOUBLE", column
+
+
+def test_backtest_with_too_few_calibration_customers_is_status_marked() -> None:
     pdays = _hand_made_purchase_days()
-    # Too few customers to fit: the error names the calibration period.
-    with pytest.raises(ClvFitError, match=r"backtest calibration fit \(data up to 2026-03-31\): too few customers"):
-        backtest(pdays, date(2026, 6, 30), ClvSettings(holdout_days=91))
+    bt = backtest(pdays, date(2026, 6, 30), ClvSettings(holdout_days=91))
+    _assert_unfitted_backtest(bt, "insufficient_data", 91)
+    total = bt[bt["breakdown"] == "total"].iloc[0]
+    assert total["model_status_reason"].startswith(
+        "Refitted on the purchases up to 2026-03-31: Only 3 customers bought"
+    )
+    assert total["customers"] == 3
+    assert total["actual_repeat_purchases"] == 4  # the actuals are still reported
+
+
+def test_backtest_on_a_history_shorter_than_the_holdout_is_status_marked() -> None:
+    pdays = _hand_made_purchase_days()
+    bt = backtest(pdays, date(2026, 6, 30), ClvSettings(holdout_days=1000))
+    _assert_unfitted_backtest(bt, "insufficient_data", 1000)
+    total = bt[bt["breakdown"] == "total"].iloc[0]
+    assert total["customers"] == 0 and total["actual_repeat_purchases"] == 0
+    assert total["model_status_reason"].startswith("No customer had bought by 2023-10-04, the end of the calibration")
+    assert "1000-day holdout, var clv_holdout_days" in total["model_status_reason"]
 
 
 def test_backtest_with_a_quiet_holdout_has_null_correlation_typed_double() -> None:

@@ -1,4 +1,8 @@
-"""Backtest: refit on data up to as_of_date - clv_holdout_days, predict the holdout, compare."""
+"""Backtest: refit on data up to as_of_date - clv_holdout_days, predict the holdout, compare.
+
+A calibration period that cannot be fitted (or is empty: a history shorter than the holdout) gives
+status-marked rows with the actual holdout purchases and null predictions, never a failure.
+"""
 
 from lifecycle.clv_pipeline import ClvSettings, as_date, backtest
 

@@ -1,10 +1,12 @@
 """Fit BG/NBD and Gamma-Gamma by maximum likelihood on every buyer as of the as-of date.
 
-One row of parameters. A fit that cannot converge or that the data cannot support raises
-lifecycle.clv.ClvFitError, which fails the build with its message: nothing is published.
+One row: each model's parameters, or null with a model_status (insufficient_data, not_converged,
+degenerate) and a plain-words reason when the data cannot support it (doc block clv_model_status).
+A fit the data cannot support never fails the build; an invalid summary (a broken upstream model)
+still raises lifecycle.clv.ClvFitError.
 """
 
-from lifecycle.clv_pipeline import ClvSettings, as_date, fit_models, parameters_row
+from lifecycle.clv_pipeline import ClvSettings, as_date, fit_outcome, parameters_row
 
 
 def model(dbt, session):
@@ -20,5 +22,4 @@ def model(dbt, session):
     summary = dbt.ref("int_customers_clv_summarised").df()
     as_of = dbt.ref("int_as_of_date").df()
     as_of_date = as_date(as_of["as_of_date"].iloc[0])
-    bg, gg = fit_models(summary, settings)
-    return parameters_row(bg, gg, as_of_date, settings)
+    return parameters_row(fit_outcome(summary, settings), None, as_of_date, settings)

@@ -1,4 +1,9 @@
-"""Score every buyer with the fitted models: p_alive, expected purchases, expected spend, CLV."""
+"""Score every buyer with the fitted models: p_alive, expected purchases, expected spend, CLV.
+
+A model int_clv_models_fitted could not fit leaves its columns null (lifecycle.clv_pipeline.
+score_customers): no purchase model, no p_alive / expected purchases / revenue / CLV; no spend
+model, no expected spend / revenue / CLV.
+"""
 
 from lifecycle.clv_pipeline import ClvSettings, as_date, fits_from_parameters, score_customers
 
