@@ -21,11 +21,6 @@
         {%- do marts.append(node) -%}
     {%- endfor -%}
 {%- endif -%}
-{#- clv_model_parameters.model_status / model_status_reason come with the degrading CLV fit; until
-    then a fitted model is one with parameters (a failed fit fails the build). -#}
-{%- set clv_columns = adapter.get_columns_in_relation(ref('clv_model_parameters')) | map(attribute='name') | list
-    if execute else [] -%}
-{%- set has_model_status = 'model_status' in clv_columns and 'model_status_reason' in clv_columns -%}
 with
 
 customers as (
@@ -149,14 +144,8 @@ mart_rows as (
 clv_fit as (
 
     select
-        {% if has_model_status -%}
-            model_status = 'fitted' as is_fitted,
-            model_status_reason as fit_reason
-        {%- else -%}
-            {#- TODO(lead): drop this branch once clv_model_parameters has model_status. #}
-            r is not null as is_fitted,
-            'the CLV models could not be fitted on this data' as fit_reason
-        {%- endif %}
+        model_status = 'fitted' as is_fitted,
+        model_status_reason as fit_reason
     from clv_model_parameters
 
 ),
