@@ -10,11 +10,8 @@ worked out by hand; the XYZ order must be quarantined as unknown_currency and na
 from __future__ import annotations
 
 import csv
-import os
 import random
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -26,6 +23,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import run_dbt
 
 from lifecycle import generate, paths
 from lifecycle.schema import RAW_TABLES, TABLES
@@ -194,23 +192,6 @@ def _net_revenue(o: Order) -> Decimal:
     return sum(((p * f).quantize(CENT, ROUND_HALF_UP) * q for p, (_, q) in zip(prices, o.lines, strict=True)), CENT * 0)
 
 
-def _dbt(db: Path, raw: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    env.update(
-        DBT_PROFILES_DIR=str(paths.PROJECT_ROOT / "profiles"),
-        LIFECYCLE_RAW_DIR=str(raw),
-        LIFECYCLE_DB=str(db),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="False",
-        DO_NOT_TRACK="1",
-        DBT_TARGET_PATH=str(db.parent / "target"),
-        DBT_LOG_PATH=str(db.parent / "logs"),
-    )
-    dbt = Path(sys.executable).with_name("dbt")
-    return subprocess.run(
-        [str(dbt), *args], cwd=paths.PROJECT_ROOT, env=env, capture_output=True, text=True, check=False
-    )
-
-
 @dataclass(frozen=True)
 class Built:
     db: Path
@@ -222,7 +203,7 @@ def eur_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
     tmp = tmp_path_factory.mktemp("currency")
     _write_raw(tmp / "raw")
     db = tmp / "warehouse.duckdb"
-    result = _dbt(db, tmp / "raw", "build", "--vars", f"{{reporting_currency: EUR, as_of_date: '{AS_OF}'}}")
+    result = run_dbt(tmp / "raw", db, "build", "--vars", f"{{reporting_currency: EUR, as_of_date: '{AS_OF}'}}")
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     return Built(db, result.stdout)
 
@@ -287,7 +268,7 @@ def test_unknown_currency_is_quarantined_and_named_in_the_log(
 @pytest.mark.slow
 def test_a_reporting_currency_without_rates_fails_at_once(tmp_path: Path) -> None:
     _write_raw(tmp_path / "raw")
-    result = _dbt(tmp_path / "w.duckdb", tmp_path / "raw", "build", "--vars", "{reporting_currency: xyz}")
+    result = run_dbt(tmp_path / "raw", tmp_path / "w.duckdb", "build", "--vars", "{reporting_currency: xyz}")
     assert result.returncode != 0
     lines = [line for line in result.stdout.splitlines() if "reporting_currency 'XYZ' has no rate" in line]
     assert lines, result.stdout[-4000:]
@@ -295,7 +276,7 @@ def test_a_reporting_currency_without_rates_fails_at_once(tmp_path: Path) -> Non
     # Nothing that converts money ran.
     assert "OK created sql view model staging.stg_shop__orders" not in result.stdout
     # A code that is not ISO-shaped stops the build before anything runs, also with one line.
-    result = _dbt(tmp_path / "w.duckdb", tmp_path / "raw", "build", "--vars", "{reporting_currency: EURO}")
+    result = run_dbt(tmp_path / "raw", tmp_path / "w.duckdb", "build", "--vars", "{reporting_currency: EURO}")
     assert result.returncode != 0
     assert "reporting_currency 'EURO' is not a three-letter ISO 4217 code" in result.stdout
     assert " START " not in result.stdout

@@ -8,10 +8,7 @@ building with as_of_date = D on the full data equals building on the data cut at
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -22,8 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from conftest import run_dbt
 
-from lifecycle import paths
 from lifecycle.generate import DirtyRates, expected_quarantine, generate
 from lifecycle.schema import RAW_TABLES
 
@@ -62,34 +59,11 @@ class Built:
     stdout: str
 
 
-def _dbt_build(raw_dir: Path, db: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    env.update(
-        DBT_PROFILES_DIR=str(paths.PROJECT_ROOT / "profiles"),
-        LIFECYCLE_RAW_DIR=str(raw_dir),
-        LIFECYCLE_DB=str(db),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="False",
-        DO_NOT_TRACK="1",
-        # Each build gets its own target dir so parallel or repeated builds do not collide.
-        DBT_TARGET_PATH=str(db.parent / "target"),
-        DBT_LOG_PATH=str(db.parent / "logs"),
-    )
-    dbt = Path(sys.executable).with_name("dbt")
-    return subprocess.run(
-        [str(dbt), "build", *extra],
-        cwd=paths.PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 def _build(tmp: Path, dirty: DirtyRates, *extra: str) -> Built:
     raw = tmp / "raw"
     manifest = generate(scale="demo", seed=7, out=raw, progress=False, dirty=dirty, n_customers=N_CUSTOMERS)
     db = tmp / "warehouse.duckdb"
-    result = _dbt_build(raw, db, *extra)
+    result = run_dbt(raw, db, "build", *extra)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     return Built(raw, db, manifest, result.stdout)
 
@@ -245,14 +219,14 @@ def test_as_of_date_on_full_data_equals_data_cut_at_that_date(clean_build: Built
     vars_arg = f"{{as_of_date: {CUT_DATE.isoformat()}}}"
     full_db = tmp_path / "full" / "w.duckdb"
     full_db.parent.mkdir()
-    res = _dbt_build(clean_build.raw_dir, full_db, "--select", "+path:models/marts", "--exclude", "test_type:data",
-                     "--vars", vars_arg)
+    res = run_dbt(clean_build.raw_dir, full_db, "build", "--select", "+path:models/marts",
+                  "--exclude", "test_type:data", "--vars", vars_arg)
     assert res.returncode == 0, res.stdout[-4000:]
     cut_raw = tmp_path / "cut_raw"
     _cut_raw(clean_build.raw_dir, cut_raw, CUT_DATE)
     cut_db = tmp_path / "cut" / "w.duckdb"
     cut_db.parent.mkdir()
-    res = _dbt_build(
+    res = run_dbt(
         cut_raw, cut_db, "--select", "+path:models/marts", "--exclude", "test_type:data", "--vars", vars_arg
     )
     assert res.returncode == 0, res.stdout[-4000:]

@@ -15,9 +15,6 @@ Each hand-written export of ``thin_data_sets`` goes through the importer and a f
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -25,9 +22,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import run_dbt
 from thin_data_sets import DATA_SETS, write_csv
 
-from lifecycle import paths
 from lifecycle.importer import import_transactions
 
 pytestmark = pytest.mark.slow
@@ -55,23 +52,6 @@ class Built:
     stdout: str
 
 
-def _dbt_build(raw_dir: Path, db: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    env.update(
-        DBT_PROFILES_DIR=str(paths.PROJECT_ROOT / "profiles"),
-        LIFECYCLE_RAW_DIR=str(raw_dir),
-        LIFECYCLE_DB=str(db),
-        DBT_SEND_ANONYMOUS_USAGE_STATS="False",
-        DO_NOT_TRACK="1",
-        DBT_TARGET_PATH=str(db.parent / "target"),
-        DBT_LOG_PATH=str(db.parent / "logs"),
-    )
-    dbt = Path(sys.executable).with_name("dbt")
-    return subprocess.run(
-        [str(dbt), "build"], cwd=paths.PROJECT_ROOT, env=env, capture_output=True, text=True, check=False
-    )
-
-
 @pytest.fixture(scope="module", params=sorted(DATA_SETS))
 def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Built:
     name: str = request.param
@@ -80,7 +60,7 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     export = write_csv(rows, tmp / "export.csv")
     import_transactions(export, tmp / "raw", customer_col="customer_id", date_col="order_date", amount_col="amount")
     db = tmp / "warehouse.duckdb"
-    result = _dbt_build(tmp / "raw", db)
+    result = run_dbt(tmp / "raw", db, "build")
     assert result.returncode == 0, f"{name}:\n{result.stdout[-6000:]}{result.stderr[-3000:]}"
     return Built(name, rows, db, result.stdout)
 
