@@ -61,7 +61,7 @@ first_year_revenue as (
     inner join orders
         on
             buyers.customer_id = orders.customer_id
-            and orders.order_date >= buyers.first_purchase_date
+            and buyers.first_purchase_date <= orders.order_date
             and orders.order_date
             < {{ dbt.dateadd('day', 365, 'buyers.first_purchase_date') }}
     group by 1
