@@ -88,6 +88,7 @@ test: lint pytest
 bench: $(STAMP)
 	$(BIN)/python scripts/bench_build.py --scale $(if $(filter demo,$(SCALE)),m,$(SCALE))
 	$(BIN)/python scripts/bench_clv.py
+	$(BIN)/python scripts/bench_exports.py
 
 # Re-resolve and pin every dependency (run after changing pyproject.toml).
 lock:
