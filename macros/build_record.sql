@@ -35,11 +35,17 @@
         skipped_count integer not null,
         other_count integer not null
     );
+    {#- Vars as given on the command line; a YAML date (as_of_date: 2025-12-31) is written as text. -#}
+    {%- set given_vars = {} -%}
+    {%- for name, value in (invocation_args_dict.get('vars') or {}).items() -%}
+        {%- do given_vars.update({name: value if (value is string or value is number or value is boolean
+            or value is none or value is mapping or (value is sequence and value is not string)) else value | string}) -%}
+    {%- endfor %}
     insert into meta.build_record values (
         '{{ invocation_id }}',
         '{{ flags.WHICH }}',
         '{{ invocation_args_dict.get('invocation_command', '') | replace("'", "''") }}',
-        '{{ tojson(invocation_args_dict.get('vars') or {}, sort_keys=true) | replace("'", "''") }}',
+        '{{ tojson(given_vars, sort_keys=true) | replace("'", "''") }}',
         '{{ (invocation_args_dict.get('target_path') or flags.TARGET_PATH or '') | replace("'", "''") }}',
         '{{ dbt_version }}',
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp),

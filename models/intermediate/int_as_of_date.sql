@@ -1,5 +1,7 @@
 {#- The one date every recency computation measures from: dbt var as_of_date, or when it is not
-    set, the latest valid purchase date in the data. Never current_date: a rebuild is reproducible. #}
+    set, the latest date of a valid order in the data - a purchase, a cancellation, a return or a
+    credit note alike, so no valid row is left out by default (a row dated after its load is
+    quarantined in staging and never moves it). Never current_date: a rebuild is reproducible. #}
 with
 
 shop_orders as (
@@ -14,17 +16,17 @@ pos_transactions as (
 
 ),
 
-purchase_dates as (
+order_dates as (
 
-    select order_date as purchase_date
+    select order_date
     from shop_orders
-    where quarantine_reason is null and order_status = 'completed'
+    where quarantine_reason is null
 
     union all
 
-    select transaction_date as purchase_date
+    select transaction_date as order_date
     from pos_transactions
-    where quarantine_reason is null and transaction_status = 'completed'
+    where quarantine_reason is null
 
 ),
 
@@ -35,11 +37,11 @@ final as (
             cast('{{ var("as_of_date") }}' as date) as as_of_date,
             true as is_set_by_var,
         {% else %}
-            max(purchase_date) as as_of_date,
+            max(order_date) as as_of_date,
             false as is_set_by_var,
         {% endif %}
-        count(*) as purchases_in_data
-    from purchase_dates
+        count(*) as orders_in_data
+    from order_dates
 
 )
 

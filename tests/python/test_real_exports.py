@@ -215,7 +215,7 @@ def test_every_rejected_row_reason_is_counted_and_quarantined(builds: dict[str, 
     revenue, anonymous, _ = kpi_totals(b)
     assert (revenue, anonymous) == (Decimal("40.00"), Decimal("18.00"))
     # The future-dated row never moved the as-of date.
-    assert q(b, "select distinct as_of_date from marts.customers") == [(_as_date("2024-05-08"),)]
+    assert q(b, "select distinct as_of_date from marts.customers") == [(_as_date("2024-05-09"),)]
 
 
 def test_a_shop_without_repeat_buyers_builds_validates_and_publishes(builds: dict[str, Built]) -> None:

@@ -357,7 +357,7 @@ def test_warn_failures_are_reported_and_never_block(
 
     # Publishing succeeds and records the warnings in the manifest.
     serving = tmp_path / "serving.duckdb"
-    result = publish(db, serving, dbt_results=build.run_results)
+    result = publish(db, serving, dbt_results=build.run_results, reports_dir=reports)
     assert any("contains_every_value_of" in w or "distinct_values_to_contain_set" in w for w in result.warnings)
     manifest = {row["mart"]: row for row in read_manifest(serving)}
     summary_of = json.loads(manifest["customer_segments"]["checks_summary"])
