@@ -227,7 +227,7 @@ def test_as_of_date_on_full_data_equals_data_cut_at_that_date(clean_build: Built
     cut_db = tmp_path / "cut" / "w.duckdb"
     cut_db.parent.mkdir()
     res = run_dbt(
-        cut_raw, cut_db, "--select", "+path:models/marts", "--exclude", "test_type:data", "--vars", vars_arg
+        cut_raw, cut_db, "build", "--select", "+path:models/marts", "--exclude", "test_type:data", "--vars", vars_arg
     )
     assert res.returncode == 0, res.stdout[-4000:]
     con = duckdb.connect()
