@@ -39,7 +39,7 @@ final as (
         customers.customer_id,
         customers.as_of_date,
         customers.has_purchased,
-        cast(coalesce(purchases.net_revenue, 0) as decimal(18, 2)) as historical_revenue,
+        customers.net_revenue as historical_revenue,
         cast(purchases.margin_amount as decimal(18, 2)) as historical_margin,
         cast(
             purchases.margin_amount / nullif(purchases.cost_known_revenue, 0) as double

@@ -157,6 +157,10 @@ def test_line_level_invoices_net_credit_notes_and_same_day_cancellations(builds:
     # 16446's cancelled 168,469.60 never reaches the CLV inputs.
     ((top,),) = q(b, "select max(historical_revenue) from marts.customer_clv")
     assert top == Decimal("122.18")
+    # The CLV mart's revenue to date is the customer's, credit notes included.
+    assert q(b, "select historical_revenue from marts.customer_clv where customer_id = '15000'") == [
+        (Decimal("-10.00"),)
+    ]
 
 
 def test_marketplace_orders_by_person_with_statuses_in_brl(builds: dict[str, Built]) -> None:
