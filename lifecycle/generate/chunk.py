@@ -37,26 +37,29 @@ def generate_chunk(ctx: Context, chunk: int, first_gid: int, n: int, sink: Sink)
         emit(sink, table, columns)
     del order_tables
     parts = [registered_twice, test_accounts, order_defects]
+
+    def put(table: str, columns: Columns, eligible: np.ndarray | None = None) -> Columns:
+        """The table with its defects, handed to the sink; its counts go to parts."""
+        done = inject_and_emit(ctx, chunk, sink, table, columns, eligible)
+        parts.append(done.stats)
+        return done.columns
+
     last_buy = orders.last_purchase_s(customers.n)
-    parts.append(finish(ctx, chunk, sink, "store_visits", store_visits(chunk, rng, ctx, customers, orders)).stats)
-    parts.append(
-        finish(ctx, chunk, sink, "web_events", *web_events(chunk, rng, ctx, customers, orders, last_buy)).stats
-    )
-    parts.append(finish(ctx, chunk, sink, "email_events", email_events(chunk, rng, ctx, customers, last_buy)).stats)
-    tickets = finish(ctx, chunk, sink, "support_tickets", support_tickets(chunk, rng, ctx, customers, orders))
-    parts.append(tickets.stats)
-    parts.append(finish(ctx, chunk, sink, "product_reviews", product_reviews(chunk, rng, ctx, customers, orders)).stats)
-    nps = finish(ctx, chunk, sink, "nps_responses", nps_responses(chunk, rng, ctx, customers, orders))
-    parts.append(nps.stats)
-    parts.append(finish(ctx, chunk, sink, "referrals", referrals(chunk, rng, ctx, customers, orders)).stats)
-    parts.append(finish(ctx, chunk, sink, "privacy_requests", privacy_requests(chunk, rng, customers)).stats)
-    crm, crm_defects = dirty_crm(ctx, chunk, customers, crm_records(rng, ctx, customers))
-    groups = identity_groups(crm["email"], [tickets.columns["email"], nps.columns["email"]])
+    put("store_visits", store_visits(ctx, chunk, rng, customers, orders))
+    put("web_events", *web_events(ctx, chunk, rng, customers, orders, last_buy))
+    put("email_events", email_events(ctx, chunk, rng, customers, last_buy))
+    ticket_emails = put("support_tickets", support_tickets(ctx, chunk, rng, customers, orders))["email"]
+    put("product_reviews", product_reviews(ctx, chunk, rng, customers, orders))
+    nps_emails = put("nps_responses", nps_responses(ctx, chunk, rng, customers, orders))["email"]
+    put("referrals", referrals(ctx, chunk, rng, customers, orders))
+    put("privacy_requests", privacy_requests(chunk, rng, customers))
+    crm, crm_defects = dirty_crm(ctx, chunk, customers, crm_records(ctx, rng, customers))
+    groups = identity_groups(crm["email"], [ticket_emails, nps_emails])
     emit(sink, "crm_customers", crm)
     return combine([*parts, crm_defects, Stats(identity_groups=groups)])
 
 
-def finish(
+def inject_and_emit(
     ctx: Context, chunk: int, sink: Sink, table: str, columns: Columns, eligible: np.ndarray | None = None
 ) -> Injection:
     """Inject the table's defects (into the eligible rows, default all) and hand it to the sink."""

@@ -52,7 +52,7 @@ class CrmRecords:
     owner: np.ndarray
 
 
-def crm_records(rng: Rng, ctx: Context, customers: Customers) -> CrmRecords:
+def crm_records(ctx: Context, rng: Rng, customers: Customers) -> CrmRecords:
     """Each customer's CRM record, and a later version of it for customers who moved, changed consent or name."""
     n = customers.n
     firsts = pa.array([*FIRST_NAMES_F, *FIRST_NAMES_M])

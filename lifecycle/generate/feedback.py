@@ -49,7 +49,7 @@ def emails_with_variants(ctx: Context, chunk: int, customers: Customers, cust: n
     return replace_rows(emails, rows, email_variant(emails.take(rows), dr.integers(0, 4, rows.size)))
 
 
-def support_tickets(chunk: int, rng: Rng, ctx: Context, customers: Customers, orders: Orders) -> Columns:
+def support_tickets(ctx: Context, chunk: int, rng: Rng, customers: Customers, orders: Orders) -> Columns:
     """Help-desk tickets: more after returns and cancellations, some from prospects and guests."""
     ident = orders.identified()
     o_has_return = orders.has_return()
@@ -101,7 +101,7 @@ def support_tickets(chunk: int, rng: Rng, ctx: Context, customers: Customers, or
     }
 
 
-def product_reviews(chunk: int, rng: Rng, ctx: Context, customers: Customers, orders: Orders) -> Columns:
+def product_reviews(ctx: Context, chunk: int, rng: Rng, customers: Customers, orders: Orders) -> Columns:
     """Reviews of a few order lines, worse after a return."""
     ident = orders.identified()
     # product reviews: a few lines, worse after a return
@@ -132,7 +132,7 @@ def product_reviews(chunk: int, rng: Rng, ctx: Context, customers: Customers, or
     }
 
 
-def nps_responses(chunk: int, rng: Rng, ctx: Context, customers: Customers, orders: Orders) -> Columns:
+def nps_responses(ctx: Context, chunk: int, rng: Rng, customers: Customers, orders: Orders) -> Columns:
     """NPS answers to a survey after some orders; detractors after returns."""
     ident = orders.identified()
     o_has_return = orders.has_return()
@@ -159,7 +159,7 @@ def nps_responses(chunk: int, rng: Rng, ctx: Context, customers: Customers, orde
     }
 
 
-def referrals(chunk: int, rng: Rng, ctx: Context, customers: Customers, orders: Orders) -> Columns:
+def referrals(ctx: Context, chunk: int, rng: Rng, customers: Customers, orders: Orders) -> Columns:
     """Referred customers get a referrer who bought before; more invitations go unanswered."""
     first_buy = np.full(customers.n, np.iinfo(np.int64).max, dtype=np.int64)
     known = orders.cust >= 0

@@ -22,7 +22,7 @@ from lifecycle.generate.streams import Rng, choice, within
 from lifecycle.generate.times import id_base, time_of_day, ts_formats
 
 
-def store_visits(chunk: int, rng: Rng, ctx: Context, customers: Customers, orders: Orders) -> Columns:
+def store_visits(ctx: Context, chunk: int, rng: Rng, customers: Customers, orders: Orders) -> Columns:
     """Loyalty-card scans at the till, and browsing visits around card purchases."""
     pos_rows = np.flatnonzero((orders.kind == 1) & orders.card)
     at_till = pos_rows[rng.random(pos_rows.size) < 0.7]
@@ -51,7 +51,7 @@ def store_visits(chunk: int, rng: Rng, ctx: Context, customers: Customers, order
 
 
 def web_events(
-    chunk: int, rng: Rng, ctx: Context, customers: Customers, orders: Orders, last_buy: np.ndarray
+    ctx: Context, chunk: int, rng: Rng, customers: Customers, orders: Orders, last_buy: np.ndarray
 ) -> tuple[Columns, np.ndarray]:
     """Clickstream sessions, and per event whether it may carry a defect (logins do not).
 
@@ -166,7 +166,7 @@ def web_events(
     return columns, etype != 4
 
 
-def email_events(chunk: int, rng: Rng, ctx: Context, customers: Customers, last_buy: np.ndarray) -> Columns:
+def email_events(ctx: Context, chunk: int, rng: Rng, customers: Customers, last_buy: np.ndarray) -> Columns:
     """Campaign sends to subscribed customers, their opens, clicks and unsubscribes."""
     camp = ctx.campaign_s
     n = customers.n
