@@ -87,6 +87,16 @@ def id_strings(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
     return pc.binary_join_element_wise(prefix, digits, "")
 
 
+def row_numbers(chunk: int, n: int) -> np.ndarray:
+    """Numbers 1..n of a chunk's orders, tickets, reviews, ...: ids stay unique across chunks."""
+    return chunk * 100_000_000 + 1 + np.arange(n)
+
+
+def row_ids(prefix: str, chunk: int, n: int) -> pa.Array:
+    """'TK0000000001'-style ids of a chunk's n rows of a table."""
+    return id_strings(prefix, row_numbers(chunk, n), 10)
+
+
 def with_nulls(arr: pa.Array, null_mask: np.ndarray) -> pa.Array:
     if not null_mask.any():
         return arr

@@ -126,6 +126,18 @@ class Spec:
     empty_money_invalid: bool = False  # staging treats an empty amount as invalid
 
 
+def _lines_spec(line_id: str, parent: str, parent_prefix: str) -> Spec:
+    """Order lines: the line id within its order, a quantity and a unit price (empty is invalid)."""
+    return Spec(
+        (line_id, parent),
+        money_cols=("unit_price",),
+        qty_col="quantity",
+        parent_col=parent,
+        parent_prefix=parent_prefix,
+        empty_money_invalid=True,
+    )
+
+
 SPECS: dict[str, Spec] = {
     "shop_orders": Spec(
         ("order_id",),
@@ -135,14 +147,7 @@ SPECS: dict[str, Spec] = {
         customer_col="customer_id",
         reload_col="status",
     ),
-    "shop_order_lines": Spec(
-        ("order_line_id", "order_id"),
-        money_cols=("unit_price",),
-        qty_col="quantity",
-        parent_col="order_id",
-        parent_prefix="O",
-        empty_money_invalid=True,
-    ),
+    "shop_order_lines": _lines_spec("order_line_id", "order_id", "O"),
     "pos_transactions": Spec(
         ("transaction_id",),
         "transacted_at",
@@ -150,14 +155,7 @@ SPECS: dict[str, Spec] = {
         "currency",
         reload_col="status",
     ),
-    "pos_transaction_lines": Spec(
-        ("transaction_line_id", "transaction_id"),
-        money_cols=("unit_price",),
-        qty_col="quantity",
-        parent_col="transaction_id",
-        parent_prefix="T",
-        empty_money_invalid=True,
-    ),
+    "pos_transaction_lines": _lines_spec("transaction_line_id", "transaction_id", "T"),
     "web_events": Spec(("event_id",), "occurred_at"),
     "email_events": Spec(("event_id",), "occurred_at"),
     "support_tickets": Spec(("ticket_id",), "opened_at"),

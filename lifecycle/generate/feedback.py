@@ -10,9 +10,9 @@ from lifecycle.generate.arrays import (
     Columns,
     ascii_name,
     email_variant,
-    id_strings,
     loaded_us,
     replace_rows,
+    row_ids,
     ts_array,
     ts_strings,
     with_nulls,
@@ -35,7 +35,7 @@ from lifecycle.generate.retailer import (
 )
 from lifecycle.generate.scales import DAY, END_EXCL_S, START_S
 from lifecycle.generate.streams import DIRTY_PICK, Rng, choice, stream
-from lifecycle.generate.times import id_base, time_of_day, ts_formats
+from lifecycle.generate.times import in_time_order, time_of_day, ts_formats
 
 
 def emails_with_variants(ctx: Context, chunk: int, customers: Customers, cust: np.ndarray, table: int) -> pa.Array:
@@ -71,9 +71,7 @@ def support_tickets(ctx: Context, chunk: int, rng: Rng, customers: Customers, or
     opened = np.concatenate([opened, pros_s, guest_s])
     is_return = np.concatenate([ret, np.zeros(pros.size + n_guest, bool)])
     keep = opened < END_EXCL_S
-    cust, opened, is_return = cust[keep], opened[keep], is_return[keep]
-    order = np.argsort(opened, kind="stable")
-    cust, opened, is_return = cust[order], opened[order], is_return[order]
+    opened, cust, is_return = in_time_order(opened, cust, is_return, keep=keep)
     n = cust.size
     resolved = opened + 600 + rng.exponential(DAY, n).astype(np.int64)
     unresolved = (rng.random(n) < 0.1) | (resolved >= END_EXCL_S)
@@ -91,7 +89,7 @@ def support_tickets(ctx: Context, chunk: int, rng: Rng, customers: Customers, or
     offsets = np.where(known, customers.offset[np.maximum(cust, 0)], 0)
     fmt = ts_formats(rng, "support_tickets", n)
     return {
-        "ticket_id": id_strings("TK", id_base(chunk) + 1 + np.arange(n), 10),
+        "ticket_id": row_ids("TK", chunk, n),
         "email": pc.if_else(pa.array(known), emails, guest_emails),
         "channel": pa.array(TICKET_CHANNELS).take(choice(rng, n, TICKET_CHANNEL_P)),
         "topic": pc.if_else(pa.array(is_return), topic_ret, topic_other),
@@ -118,12 +116,10 @@ def product_reviews(ctx: Context, chunk: int, rng: Rng, customers: Customers, or
     r_cust = orders.cust[orders.l_order[cand]]
     r_s = orders.s[orders.l_order[cand]] + (rng.uniform(2, 30, cand.size) * DAY).astype(np.int64)
     keep = r_s < END_EXCL_S
-    cand, rating, r_cust, r_s = cand[keep], rating[keep], r_cust[keep], r_s[keep]
-    order = np.argsort(r_s, kind="stable")
-    cand, rating, r_cust, r_s = cand[order], rating[order], r_cust[order], r_s[order]
+    r_s, cand, rating, r_cust = in_time_order(r_s, cand, rating, r_cust, keep=keep)
     n = cand.size
     return {
-        "review_id": id_strings("RV", id_base(chunk) + 1 + np.arange(n), 10),
+        "review_id": row_ids("RV", chunk, n),
         "customer_id": customers.customer_ids.take(r_cust),
         "sku": ctx.catalogue.sku.take(orders.l_sku[cand]),
         "rating": pa.array(rating, type=pa.int32()),
@@ -146,12 +142,10 @@ def nps_responses(ctx: Context, chunk: int, rng: Rng, customers: Customers, orde
     ).astype(np.int32)
     n_s = orders.s[nps_orders] + (rng.uniform(1, 14, nps_orders.size) * DAY).astype(np.int64)
     keep = n_s < END_EXCL_S
-    n_cust, score, n_s = n_cust[keep], score[keep], n_s[keep]
-    order = np.argsort(n_s, kind="stable")
-    n_cust, score, n_s = n_cust[order], score[order], n_s[order]
+    n_s, n_cust, score = in_time_order(n_s, n_cust, score, keep=keep)
     n = n_s.size
     return {
-        "response_id": id_strings("NPS", id_base(chunk) + 1 + np.arange(n), 10),
+        "response_id": row_ids("NPS", chunk, n),
         "email": emails_with_variants(ctx, chunk, customers, n_cust, 1),
         "score": pa.array(score, type=pa.int32()),
         "responded_at": ts_strings(n_s, ts_formats(rng, "nps_responses", n), customers.offset[n_cust]),
@@ -198,7 +192,7 @@ def referrals(ctx: Context, chunk: int, rng: Rng, customers: Customers, orders: 
     ref_cust, s = ref_cust[idx], s[idx]
     n = idx.size
     return {
-        "referral_id": id_strings("RF", id_base(chunk) + 1 + np.arange(n), 10),
+        "referral_id": row_ids("RF", chunk, n),
         "referrer_customer_id": customers.customer_ids.take(ref_cust),
         "referred_email": emails.take(idx),
         "referred_at": ts_strings(s, ts_formats(rng, "referrals", n), customers.offset[ref_cust]),
@@ -209,12 +203,10 @@ def referrals(ctx: Context, chunk: int, rng: Rng, customers: Customers, orders: 
 def privacy_requests(chunk: int, rng: Rng, customers: Customers) -> Columns:
     """Erasure requests and consent withdrawals."""
     cust = np.flatnonzero(customers.priv)
-    s = customers.priv_s[cust]
-    order = np.argsort(s, kind="stable")
-    cust, s = cust[order], s[order]
+    s, cust = in_time_order(customers.priv_s[cust], cust)
     n = cust.size
     return {
-        "request_id": id_strings("PR", id_base(chunk) + 1 + np.arange(n), 10),
+        "request_id": row_ids("PR", chunk, n),
         "customer_id": customers.customer_ids.take(cust),
         "request_type": pa.array(PRIVACY_REQUEST_CODES).take(np.where(customers.priv_erasure[cust], 0, 1)),
         "requested_at": ts_strings(s, ts_formats(rng, "privacy_requests", n), customers.offset[cust]),

@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from lifecycle.generate.arrays import Columns, id_strings, loaded_us, spellings, ts_array, ts_strings, with_nulls
+from lifecycle.generate.arrays import (
+    Columns,
+    id_strings,
+    loaded_us,
+    row_ids,
+    spellings,
+    ts_array,
+    ts_strings,
+    with_nulls,
+)
 from lifecycle.generate.context import Context
 from lifecycle.generate.customers import Customers
 from lifecycle.generate.orders import Orders
@@ -19,7 +28,7 @@ from lifecycle.generate.retailer import (
 )
 from lifecycle.generate.scales import DAY, END_EXCL_S, START_S
 from lifecycle.generate.streams import Rng, choice, within
-from lifecycle.generate.times import id_base, time_of_day, ts_formats
+from lifecycle.generate.times import in_time_order, time_of_day, ts_formats
 
 
 def store_visits(ctx: Context, chunk: int, rng: Rng, customers: Customers, orders: Orders) -> Columns:
@@ -37,12 +46,10 @@ def store_visits(ctx: Context, chunk: int, rng: Rng, customers: Customers, order
     cust = orders.cust[v_order]
     s = orders.s[v_order] + jitter
     ok = (s >= np.maximum(START_S, customers.signup_s[cust])) & (s < END_EXCL_S)
-    v_order, cust, s = v_order[ok], cust[ok], s[ok]
-    order = np.argsort(s, kind="stable")
-    v_order, cust, s = v_order[order], cust[order], s[order]
+    s, v_order, cust = in_time_order(s, v_order, cust, keep=ok)
     n = s.size
     return {
-        "visit_id": id_strings("V", id_base(chunk) + 1 + np.arange(n), 10),
+        "visit_id": row_ids("V", chunk, n),
         "loyalty_card_number": customers.cards.take(cust),
         "store_id": ctx.store_ids.take(orders.store[v_order]),
         "visited_at": ts_strings(s, ts_formats(rng, "store_visits", n), customers.offset[cust]),
@@ -216,8 +223,7 @@ def email_events(ctx: Context, chunk: int, rng: Rng, customers: Customers, last_
     e_camp = np.concatenate([pc_camp[m] for m, _, _ in parts])
     e_s = np.concatenate([t[m] for m, t, _ in parts])
     e_type = np.concatenate([np.full(int(m.sum()), code, np.int8) for m, _, code in parts])
-    order = np.argsort(e_s, kind="stable")
-    e_cust, e_camp, e_s, e_type = e_cust[order], e_camp[order], e_s[order], e_type[order]
+    e_s, e_cust, e_camp, e_type = in_time_order(e_s, e_cust, e_camp, e_type)
     E = e_s.size
     return {
         "event_id": id_strings("M", chunk * 10**10 + 1 + np.arange(E), 12),

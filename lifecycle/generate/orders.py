@@ -13,6 +13,7 @@ from lifecycle.generate.arrays import (
     id_strings,
     loaded_us,
     money_strings,
+    row_numbers,
     spellings,
     ts_array,
     ts_strings,
@@ -42,7 +43,7 @@ from lifecycle.generate.retailer import (
 )
 from lifecycle.generate.scales import DAY, N_DAYS, START_S
 from lifecycle.generate.streams import Rng, choice, within
-from lifecycle.generate.times import clip_to_window, id_base, time_of_day, ts_formats
+from lifecycle.generate.times import clip_to_window, time_of_day, ts_formats
 
 ORDER_TABLES = ("shop_orders", "shop_order_lines", "pos_transactions", "pos_transaction_lines")
 
@@ -213,8 +214,8 @@ def draw_orders(
     lower_cur = rng.random(n) < 0.02
     ids_num = np.zeros(n, dtype=np.int64)
     n_shop = int((kind == 0).sum())
-    ids_num[:n_shop] = id_base(chunk) + 1 + np.arange(n_shop)
-    ids_num[n_shop:] = id_base(chunk) + 1 + np.arange(n - n_shop)
+    ids_num[:n_shop] = row_numbers(chunk, n_shop)
+    ids_num[n_shop:] = row_numbers(chunk, n - n_shop)
 
     cur_codes = pa.array(CURRENCY_CODES).take(currency)
     cur_raw = pc.if_else(pa.array(lower_cur), pc.utf8_lower(cur_codes), cur_codes)

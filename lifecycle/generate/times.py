@@ -28,6 +28,9 @@ def clip_to_window(s: np.ndarray) -> np.ndarray:
     return np.where(s < START_S, s + DAY, s)
 
 
-def id_base(chunk: int) -> int:
-    """First number of a chunk's order, ticket, review, ... ids: ids stay unique across chunks."""
-    return chunk * 100_000_000
+def in_time_order(s: np.ndarray, *columns: np.ndarray, keep: np.ndarray | None = None) -> list[np.ndarray]:
+    """Times s and the columns of the same rows (only the kept ones), ordered by time (ties stay)."""
+    if keep is not None:
+        s, columns = s[keep], tuple(c[keep] for c in columns)
+    order = np.argsort(s, kind="stable")
+    return [s[order], *(c[order] for c in columns)]
