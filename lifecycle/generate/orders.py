@@ -241,11 +241,7 @@ def draw_orders(
         "channel": spellings(rng, o_app[shop].astype(np.int64), WEB_CHANNEL_VARIANTS),
         "ordered_at": ts_strings(o_s[shop], fmt_shop[shop], offsets[shop]),
         "status": spellings(rng, status[shop], SHOP_STATUS_VARIANTS),
-        "currency": order_cols["currency"][shop],
-        "discount_amount": order_cols["discount_amount"][shop],
-        "shipping_amount": order_cols["shipping_amount"][shop],
-        "tax_amount": order_cols["tax_amount"][shop],
-        "_loaded_at": order_cols["_loaded_at"][shop],
+        **{name: col[shop] for name, col in order_cols.items()},
     }
     tables["pos_transactions"] = {
         "transaction_id": id_strings("T", ids_num[pos], 10),
@@ -253,10 +249,7 @@ def draw_orders(
         "loyalty_card_number": with_nulls(card_str[pos], ~o_card[pos]),
         "transacted_at": ts_strings(o_s[pos], fmt_pos[pos], offsets[pos]),
         "status": spellings(rng, status[pos], POS_STATUS_VARIANTS),
-        "currency": order_cols["currency"][pos],
-        "discount_amount": order_cols["discount_amount"][pos],
-        "tax_amount": order_cols["tax_amount"][pos],
-        "_loaded_at": order_cols["_loaded_at"][pos],
+        **{name: col[pos] for name, col in order_cols.items() if name != "shipping_amount"},  # no shipping in store
     }
     # lines: '<order id>-<n>'
     l_kind = kind[l_order]
