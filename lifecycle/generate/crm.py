@@ -24,11 +24,11 @@ from lifecycle.generate.context import Context
 from lifecycle.generate.customers import Customers
 from lifecycle.generate.defects import (
     MISSING_KEYS,
-    REASON_INDEX,
     ROW_DEFECTS,
     TABLE_INDEX,
     Counts,
     Stats,
+    defect_count,
     garbage_timestamps,
 )
 from lifecycle.generate.retailer import (
@@ -40,7 +40,7 @@ from lifecycle.generate.retailer import (
     LAST_NAMES,
 )
 from lifecycle.generate.scales import DAY, END_EXCL_S
-from lifecycle.generate.streams import DIRTY_COUNT, DIRTY_PICK, DIRTY_VALUE, Rng, stream
+from lifecycle.generate.streams import DIRTY_PICK, DIRTY_VALUE, Rng, stream
 from lifecycle.generate.times import ts_formats
 
 
@@ -100,19 +100,18 @@ def crm_records(ctx: Context, rng: Rng, customers: Customers) -> CrmRecords:
 
 
 def dirty_crm(ctx: Context, chunk: int, customers: Customers, records: CrmRecords) -> tuple[Columns, Stats]:
-    """CRM defects live on extra record versions, so the customer stays known to staging."""
+    """The CRM table with its defects and duplicates, and what was injected.
+
+    Defects live on extra record versions, so the customer stays known to staging; duplicates
+    copy clean rows. Test accounts' records get neither.
+    """
     cols, owner = records.columns, records.owner
     injected: dict[str, int] = {}
     duplicates: Counts = {}
     rates, t = ctx.dirty, TABLE_INDEX["crm_customers"]
     pool = np.flatnonzero(~customers.test)
     reasons = ROW_DEFECTS["crm_customers"]
-    counts = [
-        int(stream(ctx.seed, DIRTY_COUNT, chunk, t, REASON_INDEX[r]).binomial(pool.size, getattr(rates, r)))
-        if getattr(rates, r)
-        else 0
-        for r in reasons
-    ]
+    counts = [defect_count(rates, r, pool.size, ctx.seed, chunk, t) for r in reasons]
     total = min(sum(counts), pool.size)
     vr = stream(ctx.seed, DIRTY_VALUE, chunk, t)
     extra: Columns | None = None
@@ -151,10 +150,7 @@ def dirty_crm(ctx: Context, chunk: int, customers: Customers, records: CrmRecord
     all_rows = np.arange(len(owner))
     dup_pool = all_rows[~customers.test[owner]]
     dup_counts = [
-        int(stream(ctx.seed, DIRTY_COUNT, chunk, t, REASON_INDEX[r]).binomial(dup_pool.size, getattr(rates, r)))
-        if getattr(rates, r)
-        else 0
-        for r in ("duplicate_exact", "duplicate_reloaded")
+        defect_count(rates, r, dup_pool.size, ctx.seed, chunk, t) for r in ("duplicate_exact", "duplicate_reloaded")
     ]
     perm = stream(ctx.seed, DIRTY_PICK, chunk, t, 1).permutation(dup_pool) if sum(dup_counts) else dup_pool
     exact = np.sort(perm[: dup_counts[0]])

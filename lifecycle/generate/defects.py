@@ -228,6 +228,14 @@ class Injection:
     stats: Stats
 
 
+def defect_count(rates: DirtyRates, reason: str, eligible: int, seed: int, chunk: int, table_key: int) -> int:
+    """How many of the eligible rows get the defect: Binomial(eligible, rate), from its own stream."""
+    rate = float(getattr(rates, reason))
+    if not rate:
+        return 0
+    return int(stream(seed, DIRTY_COUNT, chunk, table_key, REASON_INDEX[reason]).binomial(eligible, rate))
+
+
 def messy_amounts(rng: Rng, values: Sequence[str], currencies: Sequence[str | None]) -> list[str]:
     """Valid amounts written untidily: symbols, codes, thousands separators, padding."""
     out: list[str] = []
@@ -282,8 +290,7 @@ def inject(
     """Give rows of a table their defects, then append duplicates.
 
     Returns the new columns, per reason the (original) row positions that got it, and the
-    counts for the manifest. Each
-    reason's count is Binomial(eligible rows, rate) from its own stream, and the rows come from
+    counts for the manifest. Each reason's count is :func:`defect_count`, and the rows come from
     one fixed permutation of the eligible rows, so changing one rate leaves the others alone.
     """
     spec = SPECS[table]
@@ -292,10 +299,7 @@ def inject(
     if table in MONEY_TABLES:
         reasons.append("messy_amount")
     pool = np.flatnonzero(eligible)
-    counts = {}
-    for r in reasons:
-        rate = float(getattr(rates, r))
-        counts[r] = int(stream(seed, DIRTY_COUNT, chunk, t, REASON_INDEX[r]).binomial(pool.size, rate)) if rate else 0
+    counts = {r: defect_count(rates, r, pool.size, seed, chunk, t) for r in reasons}
     picked: dict[str, np.ndarray] = {}
     if pool.size and any(counts.values()):
         perm = stream(seed, DIRTY_PICK, chunk, t).permutation(pool)
