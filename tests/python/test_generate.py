@@ -25,14 +25,17 @@ from lifecycle.generate import (
     SPECS,
     STORE,
     DirtyRates,
-    _Chunk,
-    _Context,
-    _messy,
     expected_quarantine,
     generate,
 )
+from lifecycle.generate.context import Context
+from lifecycle.generate.customers import draw_customers
+from lifecycle.generate.defects import messy_amounts
+from lifecycle.generate.orders import draw_orders, draw_purchases
+from lifecycle.generate.streams import BASE, stream
 
 N = 4_000  # customers in the test data sets: one chunk, about a second to generate
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "generate"
 SEED = 7
 STAGING_REASONS = {
     "unparseable_timestamp",
@@ -223,6 +226,29 @@ def test_same_seed_same_data(root: Path, dirty_set: tuple[Path, dict[str, Any]])
     assert (again / "_manifest.json").read_bytes() == (out / "_manifest.json").read_bytes()
 
 
+def _content_digest(path: Path) -> str:
+    """sha256 of a Parquet file's schema and rows (not of the writer's bytes and metadata)."""
+    table = pq.read_table(path).replace_schema_metadata(None).combine_chunks()
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
+
+
+def test_data_matches_the_recorded_digests(dirty_set: tuple[Path, dict[str, Any]]) -> None:
+    """The data of demo seed 7 (N customers) is what the generator wrote before it became a package.
+
+    Recorded from the single-module generator (generator_version 1.0.0); the same on other SIMD
+    levels of numpy. A change to the data must be deliberate: bump GENERATOR_VERSION, re-record.
+    """
+    out, manifest = dirty_set
+    expected = json.loads((FIXTURES / "demo_seed7_4000_digests.json").read_text())
+    assert expected["generate"] == {"scale": manifest["scale"], "seed": SEED, "n_customers": N}
+    got = {f"{p.parent.name}/{p.name}": _content_digest(p) for p in sorted(out.glob("*/*.parquet"))}
+    got["_manifest.json"] = hashlib.sha256((out / "_manifest.json").read_bytes()).hexdigest()
+    assert got == expected["sha256"]
+
+
 def test_other_seed_other_data(root: Path, dirty_set: tuple[Path, dict[str, Any]]) -> None:
     out, manifest = dirty_set
     other, manifest2 = _gen(root, "other", seed=SEED + 1)
@@ -393,7 +419,7 @@ def test_messy_amounts_parse_to_the_intended_values(root: Path, dirty_set: tuple
 def test_messy_styles_parse_in_duckdb() -> None:
     values = ["1234.50", "0.99", "45.10", "1000000.00", "7.99"] * 20
     currencies = list(CURRENCY_CODES) * 20
-    messy = _messy(np.random.default_rng(0), values, currencies)
+    messy = messy_amounts(np.random.default_rng(0), values, currencies)
     assert any("," in m for m in messy) and any("£" in m for m in messy) and any("USD " in m for m in messy)
     con = duckdb.connect()
     parsed = [con.execute(f"select {_money('?')}", [m]).fetchone()[0] for m in messy]  # type: ignore[index]
@@ -618,15 +644,16 @@ def test_seasonality_and_order_mix(clean_set: tuple[Path, dict[str, Any]]) -> No
 
 
 def test_store_only_customers_never_order_online() -> None:
-    ctx = _Context.build(11, DirtyRates())
-    chunk = _Chunk(ctx, 0, 1, 2_000)
-    chunk.run()
-    store_only = np.flatnonzero(chunk.is_buyer & (chunk.habit == STORE))
-    online_buyers = set(chunk.o_cust[chunk.o_kind == 0].tolist())
+    ctx = Context.build(11, DirtyRates())
+    rng = stream(ctx.seed, BASE, 0)  # chunk 0's steps, as lifecycle.generate.chunk runs them
+    customers, _ = draw_customers(ctx, 0, rng, 1, 2_000)
+    orders, _ = draw_orders(ctx, 0, rng, customers, draw_purchases(ctx, rng, customers))
+    store_only = np.flatnonzero(customers.is_buyer & (customers.habit == STORE))
+    online_buyers = set(orders.cust[orders.kind == 0].tolist())
     assert store_only.size > 100
     assert not online_buyers & set(store_only.tolist())
-    prospects = np.flatnonzero(~chunk.is_buyer)
-    assert not set(chunk.o_cust[chunk.o_cust >= 0].tolist()) & set(prospects.tolist())
+    prospects = np.flatnonzero(~customers.is_buyer)
+    assert not set(orders.cust[orders.cust >= 0].tolist()) & set(prospects.tolist())
 
 
 def test_clickstream_identity(clean_set: tuple[Path, dict[str, Any]]) -> None:
