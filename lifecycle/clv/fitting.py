@@ -1,10 +1,13 @@
-"""The optimiser every CLV model is fitted with: L-BFGS-B on the log-parameters, one restart."""
+"""What every CLV model is fitted with: the penalizer check, L-BFGS-B on the log-parameters (one
+restart) and the test for parameters that ran to the optimiser's box."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy import optimize
 
 from lifecycle.clv.errors import ClvFitError
@@ -19,13 +22,28 @@ DEGENERATE_MARGIN = 0.5
 _GRAD_ACCEPT = 1e-5
 
 
+def check_penalizer(penalizer: float) -> None:
+    """The L2 penalty of a fit must be finite and >= 0 (:class:`ClvFitError` otherwise)."""
+    if not math.isfinite(penalizer) or penalizer < 0:
+        raise ClvFitError(f"penalizer must be finite and >= 0, got {penalizer}")
+
+
+def near_bound(theta: FloatArray) -> NDArray[np.bool_]:
+    """Which log-parameters lie within ``DEGENERATE_MARGIN`` of the optimiser's box (degenerate)."""
+    return np.abs(theta) > LOG_BOUND - DEGENERATE_MARGIN
+
+
 def minimise(
     objective: Callable[[FloatArray], tuple[float, FloatArray]],
     theta0: FloatArray,
     max_iter: int,
     what: str,
-) -> tuple[FloatArray, bool, int, str]:
-    """L-BFGS-B with one restart; returns (theta, converged, iterations, message)."""
+) -> tuple[FloatArray, int, str]:
+    """L-BFGS-B with one restart; returns (theta, iterations, message).
+
+    Raises :class:`ClvFitError` (``not_converged``) when the likelihood becomes non-finite or the
+    optimiser does not converge; ``what`` names the model in the message.
+    """
     bounds = [(-LOG_BOUND, LOG_BOUND)] * theta0.shape[0]
     opts = {"maxiter": max_iter, "maxcor": 20, "ftol": 1e-15, "gtol": 1e-10}
     theta = theta0
@@ -53,5 +71,5 @@ def minimise(
         gmax = float(np.max(np.abs(proj)))
         message = f"{res.message} (|grad|max={gmax:.2e}, {iterations} iterations)"
         if res.success or gmax <= _GRAD_ACCEPT:
-            return theta, True, iterations, message
-    return theta, False, iterations, message
+            return theta, iterations, message
+    raise ClvFitError(f"{what} optimiser did not converge: {message}", "not_converged", {"iterations": iterations})
