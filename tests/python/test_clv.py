@@ -17,6 +17,7 @@ from scipy import integrate, special
 
 from lifecycle import clv
 from lifecycle.clv import BgNbdFit, ClvFitError, GammaGammaFit
+from lifecycle.clv.series import alive_expectation
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
@@ -320,7 +321,7 @@ def _reference_quad(n: float, beta: float, a: float, u: float) -> float:
 
 
 def _alive(n: float, beta: float, a: float, u: float) -> float:
-    return float(clv._alive_expectation(np.array([n]), np.array([beta]), a, np.array([u]))[0])
+    return float(alive_expectation(np.array([n]), np.array([beta]), a, np.array([u]))[0])
 
 
 @pytest.mark.parametrize(

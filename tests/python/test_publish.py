@@ -433,17 +433,17 @@ def test_validation_failure_refuses_publish(build: Build, serving: Path, tmp_pat
 
 
 def test_copy_failure_leaves_serving_untouched(build: Build, serving: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import lifecycle.publish as pub
+    import lifecycle.publish.run as pub  # the module whose publish() calls verify_copy
 
     _quick_publish(build, serving)
     before = _sha256(serving)
-    real_verify = pub._verify_copy
+    real_verify = pub.verify_copy
 
     def broken_verify(tmp: Path, expected: dict[str, int], build_id: str) -> None:
         assert tmp.is_file()  # the new copy exists at this point, and must be cleaned up
         real_verify(tmp, {**expected, "customers": -1}, build_id)
 
-    monkeypatch.setattr(pub, "_verify_copy", broken_verify)
+    monkeypatch.setattr(pub, "verify_copy", broken_verify)
     with pytest.raises(PublishError, match="verification"):
         _quick_publish(build, serving)
     assert _sha256(serving) == before

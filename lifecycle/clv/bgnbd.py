@@ -1,0 +1,471 @@
+"""BG/NBD (Fader, Hardie & Lee 2005, "Counting your customers the easy way"): fit and scoring.
+
+While alive a customer buys as a Poisson process with rate ``λ ~ Gamma(r, α)`` (shape ``r``,
+*rate* ``α``); after every *repeat* purchase she drops out with probability ``p ~ Beta(a, b)``.
+Inputs per customer are the RFM summary ``x`` (frequency = number of repeat purchases, i.e.
+distinct purchase days minus one), ``t_x`` (recency = time of the last purchase, measured from the
+first one) and ``T`` (tenure = time from the first purchase to the end of the observation window).
+Any time unit works; the warehouse uses days. ``α`` is expressed in that unit.
+
+The likelihood is evaluated in log space (``gammaln``/``betaln``-style differences and a stable
+``log(exp(A) + exp(B))``) and fitted on the *distinct* ``(x, t_x, T)`` patterns weighted by their
+counts; per-``x`` terms (gamma functions) are aggregated over distinct ``x`` values and the
+logarithms over distinct time values, so one likelihood evaluation costs a handful of vector
+operations over the patterns. The optimiser (:func:`lifecycle.clv.fitting.minimise`) works on the
+logarithms of the parameters with the analytic gradient; times are divided internally by
+``max(T)`` for conditioning (``α`` is rescaled back and the log-likelihood is reported in the
+caller's unit). The conditional expectation is the series of :mod:`lifecycle.clv.series`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import special
+
+from lifecycle.clv.errors import ClvFitError
+from lifecycle.clv.fitting import check_penalizer, minimise, near_bound
+from lifecycle.clv.inputs import (
+    FloatArray,
+    as_1d,
+    check_rft,
+    check_score_rft,
+    check_weights,
+    codes,
+    distinct_patterns,
+    dot,
+    score_inputs,
+)
+from lifecycle.clv.series import alive_expectation
+
+
+@dataclass(frozen=True)
+class BgNbdFit:
+    """Maximum-likelihood BG/NBD fit. ``alpha`` and ``log_likelihood`` are in the caller's time
+    unit (``log_likelihood`` is the total over customers, a density in that unit)."""
+
+    r: float
+    alpha: float
+    a: float
+    b: float
+    log_likelihood: float
+    n_customers: int
+    n_patterns: int
+    converged: bool
+    iterations: int
+    fit_seconds: float
+    message: str
+
+    @property
+    def params(self) -> dict[str, float]:
+        """``{"r", "alpha", "a", "b"}``."""
+        return {"r": self.r, "alpha": self.alpha, "a": self.a, "b": self.b}
+
+
+@dataclass(frozen=True)
+class _BgNbdData:
+    """Distinct patterns, split into one-time buyers (x = 0) and repeat buyers."""
+
+    x_values: FloatArray  # distinct x
+    x_weight: FloatArray  # total weight per distinct x
+    times: FloatArray  # distinct time values (T and t_x)
+    zero_t_index: NDArray[np.intp]
+    zero_weight: FloatArray
+    rep_x: FloatArray
+    rep_t_index: NDArray[np.intp]
+    rep_tx_index: NDArray[np.intp]
+    rep_weight: FloatArray
+    total_weight: float
+    repeat_weight: float
+    sum_wx: float
+    n_patterns: int
+
+    def scaled(self, scale: float) -> _BgNbdData:
+        return _BgNbdData(
+            self.x_values,
+            self.x_weight,
+            self.times / scale,
+            self.zero_t_index,
+            self.zero_weight,
+            self.rep_x,
+            self.rep_t_index,
+            self.rep_tx_index,
+            self.rep_weight,
+            self.total_weight,
+            self.repeat_weight,
+            self.sum_wx,
+            self.n_patterns,
+        )
+
+
+def _bgnbd_data(x: FloatArray, t_x: FloatArray, T: FloatArray, w: FloatArray) -> _BgNbdData:
+    (px, ptx, pT), pw = distinct_patterns([x, t_x, T], w)
+    x_values, x_inv = codes(px)
+    x_weight = np.bincount(x_inv, weights=pw, minlength=x_values.shape[0])
+    times, t_inv = codes(np.concatenate([pT, ptx]))
+    T_idx, tx_idx = t_inv[: pT.shape[0]], t_inv[pT.shape[0] :]
+    zero = px == 0
+    rep = ~zero
+    return _BgNbdData(
+        x_values=x_values,
+        x_weight=x_weight,
+        times=times,
+        zero_t_index=T_idx[zero],
+        zero_weight=pw[zero],
+        rep_x=px[rep],
+        rep_t_index=T_idx[rep],
+        rep_tx_index=tx_idx[rep],
+        rep_weight=pw[rep],
+        total_weight=float(pw.sum()),
+        repeat_weight=float(pw[rep].sum()),
+        sum_wx=float((pw * px).sum()),
+        n_patterns=int(pw.shape[0]),
+    )
+
+
+def _bgnbd_ll(
+    params: tuple[float, float, float, float], d: _BgNbdData, need_grad: bool
+) -> tuple[float, FloatArray]:
+    """Total log-likelihood and its gradient w.r.t. (r, alpha, a, b) on pattern data."""
+    r, alpha, a, b = params
+    xv, xw = d.x_values, d.x_weight
+    W = d.total_weight
+    ab = a + b
+    # Per-distinct-x part: lnΓ(r+x) − lnΓ(r) + lnB(a, b+x) − lnB(a, b) (+ r ln α for everybody).
+    per_x = (
+        special.gammaln(r + xv)
+        - special.gammaln(r)
+        + special.gammaln(b + xv)
+        - special.gammaln(b)
+        + special.gammaln(ab)
+        - special.gammaln(ab + xv)
+    )
+    ll = dot(xw, per_x) + W * r * math.log(alpha)
+    log_at = np.log(alpha + d.times)
+    # One-time buyers: −r ln(α+T).
+    L3z = log_at[d.zero_t_index]
+    ll -= r * dot(d.zero_weight, L3z)
+    # Repeat buyers: logaddexp(−n ln(α+T), ln a − ln(b+x−1) − n ln(α+t_x)).
+    n = r + d.rep_x
+    L3 = log_at[d.rep_t_index]
+    L4 = log_at[d.rep_tx_index]
+    lbx = np.log(b + d.rep_x - 1.0)
+    dlt = math.log(a) - lbx - n * (L4 - L3)
+    lse = -n * L3 + np.logaddexp(0.0, dlt)
+    wr = d.rep_weight
+    ll += dot(wr, lse)
+    if not need_grad:
+        return ll, np.empty(0)
+    w4 = special.expit(dlt)
+    w3 = 1.0 - w4
+    inv_at = 1.0 / (alpha + d.times)
+    psi_ab_diff = special.digamma(ab) - special.digamma(ab + xv)
+    g_r = (
+        dot(xw, special.digamma(r + xv) - special.digamma(r))
+        + W * math.log(alpha)
+        - dot(d.zero_weight, L3z)
+        - dot(wr, w3 * L3 + w4 * L4)
+    )
+    g_alpha = (
+        W * r / alpha
+        - r * dot(d.zero_weight, inv_at[d.zero_t_index])
+        - dot(wr, n * (w3 * inv_at[d.rep_t_index] + w4 * inv_at[d.rep_tx_index]))
+    )
+    g_a = dot(xw, psi_ab_diff) + dot(wr, w4) / a
+    g_b = dot(xw, special.digamma(b + xv) - special.digamma(b) + psi_ab_diff) - dot(
+        wr, w4 / (b + d.rep_x - 1.0)
+    )
+    return ll, np.array([g_r, g_alpha, g_a, g_b])
+
+
+def bgnbd_log_likelihood(
+    params: ArrayLike,
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+    weights: ArrayLike | None = None,
+    *,
+    gradient: bool = False,
+) -> float | tuple[float, FloatArray]:
+    """Total BG/NBD log-likelihood at ``params = (r, alpha, a, b)`` (time unit of the inputs).
+
+    With ``gradient=True`` returns ``(ll, dll/d(r, alpha, a, b))`` (the analytic gradient that the
+    optimiser uses, exposed for testing).
+    """
+    r, alpha, a, b = (float(v) for v in np.asarray(params, dtype=np.float64).reshape(4))
+    x, t_x, TT = as_1d("frequency", frequency), as_1d("recency", recency), as_1d("T", T)
+    check_rft(x, t_x, TT)
+    w = check_weights(weights, x.shape[0])
+    ll, g = _bgnbd_ll((r, alpha, a, b), _bgnbd_data(x, t_x, TT, w), gradient)
+    return (ll, g) if gradient else ll
+
+
+def fit_bgnbd(
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+    *,
+    weights: ArrayLike | None = None,
+    penalizer: float = 0.0,
+    min_customers: int = 30,
+    min_repeat_buyers: int = 10,
+    min_repeat_share: float = 0.01,
+    max_iter: int = 2000,
+) -> BgNbdFit:
+    """Maximum-likelihood BG/NBD fit.
+
+    Parameters
+    ----------
+    frequency, recency, T
+        Per-customer ``x`` (repeat purchase days), ``t_x`` and ``T`` in one time unit (days in the
+        warehouse). ``t_x = 0`` when ``x = 0``; ``t_x <= T``.
+    weights
+        Optional non-negative counts per row (e.g. a pre-aggregated pattern table).
+    penalizer
+        L2 penalty ``penalizer * sum(log(params)**2)`` added to the mean negative log-likelihood,
+        with ``alpha`` measured in units of ``max(T)``. Default 0 (pure MLE).
+    min_customers, min_repeat_buyers, min_repeat_share
+        Data sufficiency rules; violations raise :class:`ClvFitError`.
+
+    Raises
+    ------
+    ClvFitError
+        Invalid input, too few customers or repeat buyers, no convergence, or a degenerate /
+        non-finite solution.
+    """
+    started = time.perf_counter()
+    x, t_x, TT = as_1d("frequency", frequency), as_1d("recency", recency), as_1d("T", T)
+    check_rft(x, t_x, TT)
+    w = check_weights(weights, x.shape[0])
+    check_penalizer(penalizer)
+    n_total = float(w.sum())
+    if n_total < min_customers:
+        raise ClvFitError(
+            f"too few customers to fit BG/NBD: {n_total:g} < min_customers={min_customers}",
+            "insufficient_data",
+            {"customers": n_total, "min_customers": min_customers},
+        )
+    n_rep = float(w[x > 0].sum())
+    if n_rep < min_repeat_buyers or n_rep < min_repeat_share * n_total:
+        raise ClvFitError(
+            f"too few repeat buyers to fit BG/NBD: {n_rep:g} of {n_total:g} customers "
+            f"({100.0 * n_rep / n_total:.2f}%) have frequency > 0; need at least {min_repeat_buyers} "
+            f"and {100.0 * min_repeat_share:g}%",
+            "insufficient_data",
+            {
+                "customers": n_total,
+                "repeat_buyers": n_rep,
+                "min_repeat_buyers": min_repeat_buyers,
+                "min_repeat_share": min_repeat_share,
+            },
+        )
+    if float((w * TT).sum()) <= 0:
+        raise ClvFitError(
+            "all customers have T = 0: no observation time to fit on", "insufficient_data", {"customers": n_total}
+        )
+
+    data = _bgnbd_data(x, t_x, TT, w)
+    scale = float(TT.max())
+    sdata = data.scaled(scale)
+    W = data.total_weight
+
+    def objective(theta: FloatArray) -> tuple[float, FloatArray]:
+        p = np.exp(theta)
+        ll, g = _bgnbd_ll((p[0], p[1], p[2], p[3]), sdata, True)
+        f = -ll / W + penalizer * float(theta @ theta)
+        return f, -g * p / W + 2.0 * penalizer * theta
+
+    # Start: r = 1, a = 1, b = 1 and alpha matching the mean purchase rate r/alpha.
+    rate = data.sum_wx / float((w * TT).sum()) * scale
+    alpha0 = float(np.clip(1.0 / max(rate, 1e-6), 1e-3, 1e6))
+    theta0 = np.log(np.array([1.0, alpha0, 1.0, 1.0]))
+    theta, iterations, message = minimise(objective, theta0, max_iter, "BG/NBD")
+    params = np.exp(theta)
+    names = ("r", "alpha", "a", "b")
+    if not np.all(np.isfinite(params)) or (params <= 0).any():
+        raise ClvFitError(
+            f"BG/NBD fit produced non-finite parameters: {dict(zip(names, params, strict=True))}",
+            "degenerate",
+            {"iterations": iterations},
+        )
+    near = near_bound(theta)
+    if near.any():
+        at_bound = {names[i]: float(params[i] * (scale if i == 1 else 1.0)) for i in np.flatnonzero(near)}
+        which = ", ".join(f"{k}={v:.4g}" for k, v in at_bound.items())
+        raise ClvFitError(
+            f"BG/NBD fit is degenerate: parameter(s) {which} ran to the boundary "
+            "(e.g. b -> inf means no dropout is identified in the data)",
+            "degenerate",
+            {"at_bound": at_bound, "iterations": iterations},
+        )
+    r, alpha, a, b = float(params[0]), float(params[1]) * scale, float(params[2]), float(params[3])
+    ll, _ = _bgnbd_ll((r, alpha, a, b), data, False)
+    if not math.isfinite(ll):
+        raise ClvFitError(
+            "BG/NBD log-likelihood is not finite at the solution", "degenerate", {"iterations": iterations}
+        )
+    return BgNbdFit(
+        r=r,
+        alpha=alpha,
+        a=a,
+        b=b,
+        log_likelihood=ll,
+        n_customers=round(n_total),
+        n_patterns=data.n_patterns,
+        converged=True,  # minimise raised otherwise
+        iterations=iterations,
+        fit_seconds=time.perf_counter() - started,
+        message=message,
+    )
+
+
+def bgnbd_standard_errors(
+    fit: BgNbdFit,
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+    weights: ArrayLike | None = None,
+) -> dict[str, float]:
+    """Asymptotic standard errors of (r, alpha, a, b) from the observed information.
+
+    The Hessian of the log-likelihood w.r.t. the log-parameters is obtained by central differences
+    of the analytic gradient; the delta method maps it back (``se(θ) = θ · se(log θ)``).
+    """
+    x, t_x, TT = as_1d("frequency", frequency), as_1d("recency", recency), as_1d("T", T)
+    check_rft(x, t_x, TT)
+    data = _bgnbd_data(x, t_x, TT, check_weights(weights, x.shape[0]))
+    theta = np.log([fit.r, fit.alpha, fit.a, fit.b])
+
+    def grad(th: FloatArray) -> FloatArray:
+        p = np.exp(th)
+        _, g = _bgnbd_ll((p[0], p[1], p[2], p[3]), data, True)
+        return g * p
+
+    h = 1e-5
+    H = np.empty((4, 4))
+    for i in range(4):
+        e = np.zeros(4)
+        e[i] = h
+        H[:, i] = (grad(theta + e) - grad(theta - e)) / (2 * h)
+    H = 0.5 * (H + H.T)
+    try:
+        cov = np.linalg.inv(-H)
+    except np.linalg.LinAlgError as exc:
+        raise ClvFitError(f"BG/NBD information matrix is singular; no standard errors ({exc})") from exc
+    se = np.exp(theta) * np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    return dict(zip(("r", "alpha", "a", "b"), (float(v) for v in se), strict=True))
+
+
+def log_odds_dead(fit: BgNbdFit, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
+    """ln[ a/(b+x−1) ((α+T)/(α+t_x))^(r+x) ] for x > 0 (−inf for x = 0)."""
+    rep = x > 0
+    out = np.full(x.shape, -np.inf)
+    xr, txr, Tr = x[rep], t_x[rep], T[rep]
+    out[rep] = (
+        math.log(fit.a) - np.log(fit.b + xr - 1.0) + (fit.r + xr) * np.log1p((Tr - txr) / (fit.alpha + txr))
+    )
+    return out
+
+
+def p_alive(fit: BgNbdFit, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> FloatArray:
+    """P(customer alive at T | x, t_x, T) = 1 / (1 + [x>0] a/(b+x−1) ((α+T)/(α+t_x))^(r+x)).
+
+    Evaluated as ``expit(−log_odds)`` in log space; one-time buyers (x = 0) are alive with
+    probability 1 under BG/NBD (dropout can only happen right after a repeat purchase).
+    """
+    xx, tt, TT = score_inputs(x, t_x, T)
+    check_score_rft(xx, tt, TT)
+    return np.asarray(special.expit(-log_odds_dead(fit, xx, tt, TT)), dtype=np.float64)
+
+
+def _pair_codes(x: FloatArray, T: FloatArray) -> tuple[FloatArray, FloatArray, NDArray[np.intp]]:
+    """Distinct (x, T) pairs of two equal-shape arrays and the inverse index (flat)."""
+    ux, ix = codes(x.reshape(-1))
+    uT, iT = codes(T.reshape(-1))
+    key = ix.astype(np.int64) * np.int64(uT.shape[0]) + iT
+    ukey, inv = np.unique(key, return_inverse=True)
+    return ux[ukey // uT.shape[0]], uT[ukey % uT.shape[0]], inv.reshape(-1)
+
+
+def alive_expectation_pairs(
+    fit: BgNbdFit, x: FloatArray, T: FloatArray, t: FloatArray
+) -> tuple[FloatArray, NDArray[np.intp]]:
+    """S on the grid (distinct (x, T) pair) x (horizon in 1-D ``t``), and the customer → pair index."""
+    px, pT, inv = _pair_codes(x, T)
+    gx = np.repeat(px, t.shape[0])
+    gu = (t[None, :] / (fit.alpha + pT[:, None])).reshape(-1)
+    S = alive_expectation(fit.r + gx, fit.b + gx, fit.a, gu).reshape(px.shape[0], t.shape[0])
+    return S, inv
+
+
+def expected_purchases(fit: BgNbdFit, t: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> FloatArray:
+    """Conditional expected number of (repeat) purchases in (T, T+t] (equation 10 of FHL 2005).
+
+    ``E = P(alive) · S`` with ``S`` the all-positive series described in the module docstring
+    (equal to ``(a+b+x−1)/(a−1) [1 − ((α+T)/(α+T+t))^(r+x) 2F1(r+x, b+x; a+b+x−1; t/(α+T+t))]``).
+    ``t`` broadcasts against the customer arrays; it is in the fit's time unit.
+    """
+    tt, xx, txx, TT = score_inputs(t, x, t_x, T)
+    check_score_rft(xx, txx, TT)
+    if (~np.isfinite(tt)).any() or (tt < 0).any():
+        raise ValueError("t must be finite and >= 0")
+    pa = special.expit(-log_odds_dead(fit, xx, txx, TT))
+    flat_t = tt.reshape(-1)
+    if flat_t.size and (flat_t == flat_t[0]).all():  # one horizon (the usual case)
+        S_p, inv = alive_expectation_pairs(fit, xx, TT, flat_t[:1])
+        S = S_p[inv, 0].reshape(xx.shape)
+    else:  # per-customer horizons: distinct (x, T, t) triples
+        ut, it = codes(flat_t)
+        px, pT, inv = _pair_codes(xx, TT)
+        key = inv.astype(np.int64) * np.int64(ut.shape[0]) + it
+        ukey, kinv = np.unique(key, return_inverse=True)
+        gp, gt = ukey // ut.shape[0], ut[ukey % ut.shape[0]]
+        S_u = alive_expectation(fit.r + px[gp], fit.b + px[gp], fit.a, gt / (fit.alpha + pT[gp]))
+        S = S_u[kinv.reshape(-1)].reshape(xx.shape)
+    return np.asarray(pa * S, dtype=np.float64)
+
+
+def expected_purchases_unconditional(fit: BgNbdFit, t: ArrayLike) -> FloatArray:
+    """E[X(t)]: expected repeat purchases in (0, t] for a new customer (first purchase at 0).
+
+    Equals ``(a+b−1)/(a−1) [1 − (α/(α+t))^r 2F1(r, b; a+b−1; t/(α+t))]``.
+    """
+    tt = np.asarray(t, dtype=np.float64)
+    if (~np.isfinite(tt)).any() or (tt < 0).any():
+        raise ValueError("t must be finite and >= 0")
+    flat = tt.reshape(-1)
+    ut, inv = np.unique(flat, return_inverse=True)
+    S = alive_expectation(np.full(ut.shape, fit.r), np.full(ut.shape, fit.b), fit.a, ut / fit.alpha)
+    return S[inv.reshape(-1)].reshape(tt.shape)
+
+
+def expected_next_purchase_days(
+    fit: BgNbdFit,
+    x: ArrayLike,
+    t_x: ArrayLike,
+    T: ArrayLike,
+    *,
+    quantile: float = 0.5,
+    min_p_alive: float | None = None,
+) -> FloatArray:
+    """Waiting time to the next purchase *given the customer is alive* (fit's time unit).
+
+    Given alive at T, the next purchase arrives at rate λ with posterior λ ~ Gamma(r+x, α+T), so
+    ``P(no purchase in (T, T+t] | alive) = ((α+T)/(α+T+t))^(r+x)`` (a Lomax law). The returned
+    value is its ``quantile`` (default: the median), ``(α+T)((1−q)^(−1/(r+x)) − 1)``. Where
+    ``p_alive < min_p_alive`` the result is NaN (the mart reports NULL); the threshold is the
+    caller's decision.
+    """
+    if not 0.0 < quantile < 1.0:
+        raise ValueError("quantile must be in (0, 1)")
+    xx, tt, TT = score_inputs(x, t_x, T)
+    check_score_rft(xx, tt, TT)
+    wait = (fit.alpha + TT) * np.expm1(-math.log1p(-quantile) / (fit.r + xx))
+    if min_p_alive is not None:
+        pa = special.expit(-log_odds_dead(fit, xx, tt, TT))
+        wait = np.where(pa < min_p_alive, np.nan, wait)
+    return np.asarray(wait, dtype=np.float64)

@@ -1,0 +1,81 @@
+"""Erasure in the published copies: no rollback copy keeps a customer erased since it was published.
+
+:func:`_erased_customer_ids` is the one query of who is erased in the working warehouse; it is read
+(:meth:`Erasures.read`) on the connection the marts are copied from, before that connection closes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from lifecycle.publish.files import previous_path, remove_db
+from lifecycle.validate import MARTS_SCHEMA
+
+
+def _erased_customer_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Resolved and source customer ids with an erasure request in the working warehouse."""
+    try:
+        rows = con.execute(
+            "select distinct customer_id from intermediate.int_customer_records_resolved "
+            "where is_erased_customer and customer_id is not null "
+            "union select distinct source_customer_id from intermediate.int_customer_records_resolved "
+            "where is_erased_customer and source_customer_id is not null"
+        ).fetchall()
+    except duckdb.Error:
+        return []  # a warehouse without the identity model has no erasures to honour
+    return [r[0] for r in rows]
+
+
+def _customers_held(path: Path, customer_ids: list[str]) -> int:
+    """How many of ``customer_ids`` the published file at ``path`` still lists in marts.customers."""
+    if not customer_ids or not path.is_file():
+        return 0
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return 0
+    try:
+        row = con.execute(
+            f"select count(*) from {MARTS_SCHEMA}.customers where list_contains(?, customer_id)", [customer_ids]
+        ).fetchone()
+        return int(row[0]) if row else 0
+    except duckdb.Error:
+        return 0
+    finally:
+        con.close()
+
+
+@dataclass(frozen=True)
+class Erasures:
+    """The customers erased in a working warehouse."""
+
+    customer_ids: list[str]
+
+    @classmethod
+    def read(cls, con: duckdb.DuckDBPyConnection) -> Erasures:
+        """The erasures of the warehouse ``con`` is connected to."""
+        return cls(_erased_customer_ids(con))
+
+    def prune_rollback_copies(self, serving: Path) -> tuple[bool, list[str]]:
+        """Drop the published copies of ``serving`` that still hold an erased customer.
+
+        The rollback copy is deleted when it holds one. Returns whether the current serving file
+        may become the rollback copy (False when it holds one) and a warning per copy dropped.
+        """
+        keep_current = True
+        warnings: list[str] = []
+        for candidate in (serving, previous_path(serving)):
+            held = _customers_held(candidate, self.customer_ids)
+            if held:
+                warnings.append(
+                    f"{candidate.name} holds {held} customer(s) erased since it was published: "
+                    "it is not kept for rollback"
+                )
+                if candidate == serving:
+                    keep_current = False
+                else:
+                    remove_db(candidate)
+        return keep_current, warnings

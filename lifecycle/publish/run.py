@@ -1,0 +1,183 @@
+"""``lifecycle publish`` and ``publish --rollback``: audit, copy, verify, swap (and swap back)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+
+from lifecycle import paths
+from lifecycle.publish.audit import DbtAudit, audit_warehouse, results_invocation_id
+from lifecycle.publish.errors import PublishError
+from lifecycle.publish.files import (
+    PAUSE_BEFORE_RENAME,
+    fsync_dir,
+    fsync_file,
+    pause,
+    previous_path,
+    publish_lock,
+    remove_db,
+    swap_in,
+)
+from lifecycle.publish.privacy import Erasures
+from lifecycle.publish.serving import as_of_date, build_id_of, verify_copy, write_copy
+from lifecycle.validate import ValidationReport
+
+
+@dataclass
+class PublishResult:
+    serving: Path
+    previous: Path | None
+    build_id: str
+    as_of_date: date | None
+    published_at: datetime
+    row_counts: dict[str, int]
+    dbt: DbtAudit
+    validation: ValidationReport | None
+    elapsed_seconds: float
+    warnings: list[str] = field(default_factory=list)
+
+    def summary_lines(self) -> list[str]:
+        lines = [
+            f"Published build {self.build_id} (as of {self.as_of_date}) to {self.serving}",
+            f"  dbt: invocation {self.dbt.invocation_id} at {self.dbt.generated_at}: "
+            + ", ".join(f"{k}={v}" for k, v in sorted(self.dbt.status_counts.items())),
+        ]
+        if self.validation is None:
+            lines.append("  validation: skipped (--skip-validate)")
+        else:
+            v = self.validation
+            lines.append(
+                f"  validation: {v.evaluated - len(v.warnings)} of {v.evaluated} expectations passed on "
+                f"{len(v.marts)} marts, {len(v.warnings)} warning(s)"
+            )
+        lines.extend(f"  {mart}: {n} rows" for mart, n in self.row_counts.items())
+        if self.previous:
+            lines.append(f"  previous copy (rollback): {self.previous}")
+        lines.extend(f"  warning: {w}" for w in self.warnings)
+        lines.append(f"Done in {self.elapsed_seconds:.1f}s")
+        return lines
+
+
+def publish(
+    db_path: Path,
+    serving: Path,
+    *,
+    skip_validate: bool = False,
+    dbt_results: Path | None = None,
+    reports_dir: Path | None = None,
+) -> PublishResult:
+    """Audit the working warehouse ``db_path`` and, when it passes, publish its marts to ``serving``.
+
+    ``dbt_results`` and ``reports_dir`` default to the artefacts of ``db_path``
+    (:func:`lifecycle.paths.artefacts`). Raises :class:`PublishError` (serving file untouched) when
+    an audit fails or the copy fails.
+    """
+    t0 = time.perf_counter()
+    db_path = Path(db_path).resolve()
+    serving = Path(serving).resolve()
+    if db_path == serving:
+        raise PublishError("the serving file must not be the working warehouse")
+    if not db_path.is_file():
+        raise PublishError(f"working warehouse {db_path} does not exist: build it first")
+    serving.parent.mkdir(parents=True, exist_ok=True)
+    artefacts = paths.artefacts(db_path)
+    results_path = Path(dbt_results) if dbt_results else artefacts.run_results
+    reports = Path(reports_dir) if reports_dir else artefacts.reports
+    warnings: list[str] = []
+
+    with publish_lock(serving) as lock:
+        stale = lock.remove_leftovers()
+        if stale:
+            warnings.append(f"removed leftovers of an interrupted publish: {', '.join(stale)}")
+
+        results_id = results_invocation_id(results_path)
+        try:
+            # One read-only connection for the audit and the copy: a dbt build cannot write the
+            # warehouse in between, so what is validated is exactly what is published.
+            src = duckdb.connect(str(db_path), read_only=True)
+        except duckdb.Error as exc:
+            raise PublishError(f"cannot open {db_path} read-only (is a dbt build running?): {exc}") from exc
+        try:
+            audit = audit_warehouse(src, db_path, results_path, results_id, reports, skip_validate=skip_validate)
+            warnings.extend(audit.warnings)
+            published_at = datetime.now(UTC)
+            build_id = f"{published_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+            manifest = {
+                "build_id": build_id,
+                "as_of_date": as_of_date(src, audit.tables),
+                "published_at": published_at,
+                "source_warehouse": str(db_path),
+                "dbt_invocation_id": audit.dbt.invocation_id,
+                "dbt_generated_at": audit.dbt.generated_at,
+                "dbt_status_counts": audit.dbt.status_counts,
+            }
+            tmp = serving.with_name(f"{serving.name}.tmp-{build_id}")
+            erasures = Erasures.read(src)
+            try:
+                counts = write_copy(src, tmp, audit.tables, manifest, audit.checks)
+                src.close()
+                fsync_file(tmp)
+                verify_copy(tmp, counts, build_id)
+                pause(PAUSE_BEFORE_RENAME, "before the rename")
+                # An erasure must not survive in the rollback copy: a copy that still holds an
+                # erased customer is dropped instead of kept.
+                keep_current, notes = erasures.prune_rollback_copies(serving)
+                warnings.extend(notes)
+                previous = swap_in(tmp, serving, build_id, keep_current=keep_current)
+            except BaseException as exc:
+                remove_db(tmp)
+                if isinstance(exc, PublishError):
+                    raise
+                if isinstance(exc, Exception):
+                    raise PublishError(f"publish failed, {serving} is unchanged: {exc}") from exc
+                raise
+        finally:
+            with contextlib.suppress(duckdb.Error):
+                src.close()
+
+    return PublishResult(
+        serving=serving,
+        previous=previous,
+        build_id=build_id,
+        as_of_date=manifest["as_of_date"],
+        published_at=published_at,
+        row_counts=counts,
+        dbt=audit.dbt,
+        validation=audit.validation,
+        elapsed_seconds=time.perf_counter() - t0,
+        warnings=warnings,
+    )
+
+
+def rollback(serving: Path) -> str:
+    """Swap ``serving`` with its previous copy (so a second rollback rolls forward again)."""
+    serving = Path(serving).resolve()
+    previous = previous_path(serving)
+    if not previous.is_file():
+        raise PublishError(f"no previous copy to roll back to ({previous} does not exist)")
+    with publish_lock(serving):
+        if not previous.is_file():
+            raise PublishError(f"no previous copy to roll back to ({previous} does not exist)")
+        restored = build_id_of(previous)
+        if not serving.exists():
+            os.replace(previous, serving)
+            fsync_dir(serving.parent)
+            return f"Restored {restored} to {serving}"
+        replaced = build_id_of(serving)
+        staging = serving.with_name(f"{serving.name}.tmp-rollback-{uuid.uuid4().hex[:8]}")
+        os.link(serving, staging)
+        try:
+            os.replace(previous, serving)
+            os.replace(staging, previous)
+        except BaseException:
+            remove_db(staging)
+            raise
+        fsync_dir(serving.parent)
+    return f"Rolled back {serving}: now serving {restored}; {replaced} kept as {previous}"
