@@ -21,14 +21,14 @@
     Its columns are documented in analyses/_analyses.yml. -#}
 
 {%- set parameters = [
-    ('bgnbd', 'r', 'parameters.r', 0.2426),
-    ('bgnbd', 'alpha', 'parameters.alpha / 7.0', 4.4136),
-    ('bgnbd', 'a', 'parameters.a', 0.7929),
-    ('bgnbd', 'b', 'parameters.b', 2.4259),
-    ('bgnbd', 'log_likelihood', 'parameters.bgnbd_log_likelihood + repeats.repeat_purchases * ln(7.0)', -9582.43),
-    ('gamma_gamma', 'p', 'parameters.p', 6.2496),
-    ('gamma_gamma', 'q', 'parameters.q', 3.7442),
-    ('gamma_gamma', 'gamma', 'parameters.gamma', 15.4435),
+    ('bgnbd', 'r', 'fit.r', 0.2426),
+    ('bgnbd', 'alpha', 'fit.alpha / 7.0', 4.4136),
+    ('bgnbd', 'a', 'fit.a', 0.7929),
+    ('bgnbd', 'b', 'fit.b', 2.4259),
+    ('bgnbd', 'log_likelihood', 'fit.bgnbd_log_likelihood + repeats.repeat_purchases * ln(7.0)', -9582.43),
+    ('gamma_gamma', 'p', 'fit.p', 6.2496),
+    ('gamma_gamma', 'q', 'fit.q', 3.7442),
+    ('gamma_gamma', 'gamma', 'fit.gamma', 15.4435),
 ] -%}
 
 with
@@ -56,15 +56,14 @@ repeats as (
 
 fitted as (
 
-    {% for model, parameter, expression, published in parameters %}
+    {% for clv_model, parameter, expression, published in parameters %}
         select
-            '{{ model }}' as model,
+            '{{ clv_model }}' as clv_model,
             '{{ parameter }}' as parameter,
-            {{ loop.index }} as parameter_order,
             cast({{ expression }} as double) as fitted_value,
             cast({{ published }} as double) as published_value,
-            parameters.model_status
-        from clv_model_parameters as parameters
+            fit.model_status
+        from clv_model_parameters as fit
         cross join repeats
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
@@ -74,7 +73,7 @@ fitted as (
 final as (
 
     select
-        model,
+        clv_model,
         parameter,
         fitted_value,
         published_value,
@@ -85,4 +84,4 @@ final as (
 )
 
 select * from final
-order by model, parameter
+order by clv_model, parameter

@@ -46,7 +46,7 @@ cells as (
     from customer_segments
     inner join customer_lifecycle
         on customer_segments.customer_id = customer_lifecycle.customer_id
-    group by 1, 2
+    group by customer_segments.rfm_segment, customer_lifecycle.lifecycle_stage
 
 ),
 
