@@ -2,9 +2,13 @@
     acquisition channel: one row per period (the history's snapshot dates: month ends and the
     as-of date) per dimension value. Definitions: _kpi__docs.md.
 
-    Every additive KPI is written once, in `metrics` below: its name, the source it is counted
-    from, the expression summed per row of that source, its output type and the value it takes
-    where its source has no row. The rates are computed once, at the end, from those sums.
+    Every additive KPI is written once, in `metrics` below: its `name`, the `source` it is counted
+    from (history, orders or interactions), the `expression` summed over the rows of that source,
+    its output `type`, `when_empty: 'null'` for a sum that is null rather than 0 where its source
+    has no row (margin: no known cost), and `output: false` for a sum only a rate uses. The rates
+    are computed once, at the end, from those sums. To add a KPI, add an entry (and its column to
+    _kpi__models.yml); to add a breakdown, add the customer attribute to customer_attributes and
+    its name to `breakdowns`.
 
     Built for scale: each source is read once and reduced first to one row per period and
     combination of the three dimension values (the "cube": its size depends on the periods and the
@@ -107,27 +111,26 @@ customer_attributes as (
 
 customer_dimensions as (
 
-    {#- Each distinct combination of the three attributes gets a small integer id, so the big
+    {#- Each distinct combination of the breakdown attributes gets a small integer id, so the big
         aggregations below group by two narrow keys. #}
     select
         customer_id,
-        preferred_channel,
-        region,
-        acquisition_channel,
-        dense_rank() over (order by preferred_channel, region, acquisition_channel) as combination_id
+        {% for breakdown in breakdowns %}
+            {{ breakdown }},
+        {% endfor %}
+        dense_rank() over (order by {{ breakdowns | join(', ') }}) as combination_id
     from customer_attributes
 
 ),
 
 combinations as (
 
-    select
-        combination_id,
-        preferred_channel,
-        region,
-        acquisition_channel
+    select distinct
+        {% for breakdown in breakdowns %}
+            {{ breakdown }},
+        {% endfor %}
+        combination_id
     from customer_dimensions
-    group by 1, 2, 3, 4
 
 ),
 
