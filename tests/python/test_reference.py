@@ -76,12 +76,13 @@ def test_playbook_has_one_cell_per_stage_and_tier_of_the_seeds() -> None:
 
 
 def _list_seeds() -> dict[str, frozenset[str]]:
-    """Every one-list seed (code column + description/rank columns): name -> its values."""
+    """Every seed that is a value list (a code column and its description or rank): name -> codes."""
     out = {}
     for name, column in [
         ("lifecycle_stages", "lifecycle_stage"), ("clv_tiers", "clv_tier"),
         ("quarantine_reasons", "quarantine_reason"), ("acquisition_channels", "acquisition_channel"),
         ("channel_mixes", "channel_mix"), ("preferred_channels", "preferred_channel"),
+        ("rfm_segment_definitions", "rfm_segment"),
     ]:
         out[name] = frozenset(reference.seed_values(name, column))
     return out
@@ -106,7 +107,8 @@ def test_no_yml_writes_a_seed_list_again() -> None:
     assert lists, "no accepted_values test found at all: the scan is broken"
     for model, column, values in lists:
         for seed, seed_values in seeds.items():
-            assert values not in (seed_values, seed_values | {"none"}), (
+            # The seed's list, alone or with the code of "no value" (none, Prospect).
+            assert values not in (seed_values, seed_values | {"none"}, seed_values | {"Prospect"}), (
                 f"{model}.{column} lists the values of seeds/{seed}.csv: use a relationships test to it"
             )
 
