@@ -97,7 +97,9 @@ def _accepted_values_lists() -> list[tuple[str, str, frozenset[Any]]]:
                 for test in col.get("data_tests") or []:
                     if isinstance(test, dict) and "accepted_values" in test:
                         values = (test["accepted_values"].get("arguments") or {}).get("values") or []
-                        found.append((node["name"], col["name"], frozenset(values)))
+                        # dbt quotes each value: a '' in the yml is one ' in the data.
+                        unquoted = {v.replace("''", "'") if isinstance(v, str) else v for v in values}
+                        found.append((node["name"], col["name"], frozenset(unquoted)))
     return found
 
 
