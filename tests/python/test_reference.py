@@ -116,34 +116,28 @@ def test_no_yml_writes_a_seed_list_again() -> None:
 
 
 def test_relationships_to_a_seed_become_an_in_set_expectation(tmp_path: Path) -> None:
-    (tmp_path / "dbt_project.yml").write_text("name: shop\n")
+    def relationships(to: str, field: str, **config: str) -> dict[str, Any]:
+        test: dict[str, Any] = {"arguments": {"to": to, "field": field}}
+        if config:
+            test["config"] = config
+        return {"relationships": test}
+
+    orders = {
+        "name": "orders",
+        "columns": [
+            {"name": "status", "data_tests": [
+                relationships("ref('statuses')", "status", where="status <> 'none'", severity="warn"),
+            ]},
+            {"name": "customer_id", "data_tests": [relationships("ref('customers')", "customer_id")]},
+        ],
+    }
     (tmp_path / "seeds").mkdir()
     (tmp_path / "seeds" / "statuses.csv").write_text("status,meaning\npaid,paid\nrefund,money back\n")
-    marts = tmp_path / "models" / "marts"
-    marts.mkdir(parents=True)
-    (marts / "_m__models.yml").write_text(
-        """
-version: 2
-models:
-  - name: orders
-    columns:
-      - name: status
-        data_tests:
-          - relationships:
-              arguments:
-                to: ref('statuses')
-                field: status
-              config:
-                where: "status <> 'none'"
-                severity: warn
-      - name: customer_id
-        data_tests:
-          - relationships:
-              arguments:
-                to: ref('customers')
-                field: customer_id
-"""
+    (tmp_path / "models" / "marts").mkdir(parents=True)
+    (tmp_path / "models" / "marts" / "_orders__models.yml").write_text(
+        yaml.safe_dump({"version": 2, "models": [orders]})
     )
+    (tmp_path / "dbt_project.yml").write_text("name: shop\n")
     checks = {c.column: c for c in mart_checks(tmp_path)["orders"].checks}
     status = checks["status"]
     assert (status.test, status.severity, status.expectation) == (
