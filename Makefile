@@ -78,7 +78,7 @@ rollback: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check lifecycle tests scripts
 	tmp=$$(mktemp -d) && LIFECYCLE_DB=$$tmp/lint.duckdb DBT_TARGET_PATH=$$tmp/target DBT_LOG_PATH=$$tmp/logs \
-		$(BIN)/sqlfluff lint models --processes 2 --disable-progress-bar
+		$(BIN)/sqlfluff lint models analyses --processes 2 --disable-progress-bar
 
 pytest: $(STAMP)
 	$(BIN)/pytest -q

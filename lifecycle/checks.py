@@ -9,11 +9,13 @@ project default of ``dbt_project.yml``, ``error``). ``lifecycle validate`` runs 
 dbt tests that are SQL over the mart (``expression_is_true``, ``relationships``, ``is_recent``,
 ``proportion_within``, ``value_share_at_most``, ``not_null_when``, a ``where`` config, ...) become a
 derived column computed by DuckDB over the mart in the warehouse (``Check.derived``) and an
-expectation on that column. Values that depend on another relation (``has_row_count_of``,
-``sum_equals``, ``contains_every_value_of``) are queried from the warehouse at validation time
-(``Check.queries``). ``ref('x')`` in any of that SQL is resolved to the relation ``x`` of the
-warehouse. A test that cannot be translated is listed in :attr:`MartChecks.untranslated`, never
-dropped silently.
+expectation on that column. A ``relationships`` test to a seed (a closed value list such as the
+lifecycle stages, ``seeds/*.csv``) becomes instead the in-set expectation of ``accepted_values``,
+its values read from the seed's CSV file (:mod:`lifecycle.reference`). Values that depend on
+another relation (``has_row_count_of``, ``sum_equals``, ``contains_every_value_of``) are queried
+from the warehouse at validation time (``Check.queries``). ``ref('x')`` in any of that SQL is
+resolved to the relation ``x`` of the warehouse. A test that cannot be translated is listed in
+:attr:`MartChecks.untranslated`, never dropped silently.
 
 Meta expectations, on a model or a column (the column is filled in)::
 
@@ -33,7 +35,7 @@ from typing import Any
 
 import yaml
 
-from lifecycle import paths
+from lifecycle import paths, reference
 
 SEVERITIES = ("error", "warn")
 MARTS_DIR = Path("models") / "marts"
@@ -119,11 +121,20 @@ def _test_parts(test: Any) -> tuple[str, dict[str, Any], dict[str, Any]]:
 class _Builder:
     """Collects the checks of one mart; numbers the derived columns."""
 
-    def __init__(self, mart: str, default: str) -> None:
+    def __init__(self, mart: str, default: str, project_root: Path | None = None) -> None:
         self.mart = mart
         self.default = default
+        self.project_root = project_root
         self.checks: list[Check] = []
         self.untranslated: list[str] = []
+
+    def _seed_values(self, to: Any, field: Any) -> tuple[str, ...] | None:
+        """The values of ``field`` of the seed ``to`` names (``ref('seed')``), or None if not a seed."""
+        match = REF_PATTERN.fullmatch(str(to or "").strip())
+        seed = match and (match.group(1) or match.group(2))
+        if not seed or not field or not reference.is_seed(seed, self.project_root):
+            return None
+        return reference.seed_values(seed, str(field), self.project_root)
 
     def _derived_name(self) -> str:
         return f"_check_{len(self.checks) + 1}"
@@ -194,6 +205,11 @@ class _Builder:
             if strict:
                 kwargs.update(strict_min=kwargs["min_value"] is not None, strict_max=kwargs["max_value"] is not None)
             self.add(name, col, severity, "expect_column_values_to_be_between", kwargs, where=where)
+        elif name == "relationships" and col and self._seed_values(args.get("to"), args.get("field")) is not None:
+            # A closed value list held in a seed: the same in-set expectation as accepted_values, with
+            # the values read from the seed's CSV (lifecycle/reference.py).
+            values = list(self._seed_values(args["to"], args["field"]) or ())
+            self.add(name, col, severity, "expect_column_values_to_be_in_set", {"value_set": values}, where=where)
         elif name in ("relationships", "relationships_where") and col and args.get("to") and args.get("field"):
             condition = f" where {args['to_condition']}" if name == "relationships_where" else ""
             sql = f"{q} is null or {q} in (select {args['field']} from {args['to']}{condition})"
@@ -284,8 +300,8 @@ def _meta(node: dict[str, Any]) -> dict[str, Any]:
     return meta
 
 
-def _model_checks(model: dict[str, Any], default: str) -> MartChecks:
-    b = _Builder(str(model["name"]), default)
+def _model_checks(model: dict[str, Any], default: str, project_root: Path | None = None) -> MartChecks:
+    b = _Builder(str(model["name"]), default, project_root)
     for test in model.get("data_tests") or model.get("tests") or []:
         b.data_test(None, test)
     b.meta_expectations(None, _meta(model))
@@ -319,7 +335,7 @@ def _mart_checks_cached(root: str) -> dict[str, MartChecks]:
     for yml in sorted((base / MARTS_DIR).rglob("*.yml")):
         doc = yaml.safe_load(yml.read_text()) or {}
         for model in doc.get("models") or []:
-            out[str(model["name"])] = _model_checks(model, default)
+            out[str(model["name"])] = _model_checks(model, default, base)
     return out
 
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from lifecycle import reference
+
 STR = pa.string()
 I32 = pa.int32()
 F64 = pa.float64()
@@ -148,9 +150,9 @@ ORDER_STATUSES = ("completed", "cancelled", "returned")
 SHOP_CHANNELS = ("web", "app")
 # Currencies and their rates live only in seeds/fx_rates.csv (any ISO 4217 code; staging quarantines
 # a currency without a rate as unknown_currency).
-ACQUISITION_CHANNELS = (
-    "organic_search", "paid_search", "paid_social", "email", "referral", "affiliate",
-    "store", "direct",
+# seeds/acquisition_channels.csv, less `unknown` (what staging makes of a missing channel).
+ACQUISITION_CHANNELS: tuple[str, ...] = tuple(
+    c for c in reference.seed_values("acquisition_channels", "acquisition_channel") if c != "unknown"
 )
 CATEGORIES = (
     "apparel", "footwear", "accessories", "beauty", "home", "electronics", "sports", "kids",
@@ -159,22 +161,6 @@ WEB_EVENT_TYPES = ("session_start", "page_view", "product_view", "add_to_cart", 
 EMAIL_EVENT_TYPES = ("send", "open", "click", "unsubscribe")
 PRIVACY_REQUEST_TYPES = ("erasure", "consent_withdrawal")
 
-# Quarantine reason codes: the generator's manifest and the staging models use the same codes.
-QUARANTINE_REASONS = (
-    "unparseable_timestamp",  # an event timestamp that cannot be parsed
-    "future_timestamp",  # an event stamped after the row was loaded
-    "invalid_amount",  # a money field that is not a number
-    "invalid_quantity",  # a zero or missing quantity on a line (negative = a credit line)
-    "invalid_rating",  # a review rating outside 1-5
-    "invalid_score",  # an NPS score outside 0-10
-    "unknown_currency",  # a currency not in the fx_rates seed
-    "missing_key",  # a null or empty business key
-    "orphan_line",  # a line whose order/transaction is missing or quarantined
-    "unknown_customer",  # an order for a customer id absent from the CRM
-    "test_account",  # activity of a test account (excluded from the marts)
-    "parent_quarantined",  # a line whose order/transaction was itself quarantined
-    # Found by `lifecycle import-transactions` and recorded in import_rejects:
-    "amount_out_of_range",  # an amount beyond what the money type decimal(18, 2) holds
-    "unknown_status",  # a status word the import cannot map (see --status-map)
-    "mixed_currency",  # the rows of one order carry different currencies
-)
+# Quarantine reason codes, with what each means: seeds/quarantine_reasons.csv. The generator's
+# manifest, the importer and the staging models use the same codes.
+QUARANTINE_REASONS: tuple[str, ...] = reference.seed_values("quarantine_reasons", "quarantine_reason")

@@ -2,12 +2,69 @@
     acquisition channel: one row per period (the history's snapshot dates: month ends and the
     as-of date) per dimension value. Definitions: _kpi__docs.md.
 
-    Built for scale: every source is read once and reduced first to one row per period and
+    Every additive KPI is written once, in `metrics` below: its `name`, the `source` it is counted
+    from (history, orders or interactions), the `expression` summed over the rows of that source,
+    its output `type`, `when_empty: 'null'` for a sum that is null rather than 0 where its source
+    has no row (margin: no known cost), and `output: false` for a sum only a rate uses. The rates
+    are computed once, at the end, from those sums. To add a KPI, add an entry (and its column to
+    _kpi__models.yml); to add a breakdown, add the customer attribute to customer_attributes and
+    its name to `breakdowns`.
+
+    Built for scale: each source is read once and reduced first to one row per period and
     combination of the three dimension values (the "cube": its size depends on the periods and the
     attribute values, not on the customers; the big aggregations group by the period and an
-    integer combination id); the four breakdowns are then one aggregation of that small cube, so
-    no step multiplies customer rows. Counts and sums are additive across the cube, so every rate
-    is computed only at the end from its numerator and denominator. #}
+    integer combination id). The breakdowns are then one aggregation of that small cube, one
+    grouping per breakdown, so no step multiplies customer rows. #}
+
+{%- set breakdowns = ['preferred_channel', 'region', 'acquisition_channel'] -%}
+
+{%- set metrics = [
+    {'name': 'customers_at_period_start', 'source': 'history', 'type': 'bigint',
+     'expression': "case when history.previous_stage not in ('prospect', 'churned') then 1 else 0 end"},
+    {'name': 'retained_customers', 'source': 'history', 'type': 'bigint',
+     'expression': "case when history.previous_stage not in ('prospect', 'churned')"
+        ~ " and history.lifecycle_stage <> 'churned' then 1 else 0 end"},
+    {'name': 'churned_customers', 'source': 'history', 'type': 'bigint',
+     'expression': "case when history.lifecycle_stage = 'churned'"
+        ~ " and coalesce(history.previous_stage, 'none') <> 'churned' then 1 else 0 end"},
+    {'name': 'active_customers', 'source': 'history', 'type': 'bigint',
+     'expression': "case when history.period_purchase_days > 0 then 1 else 0 end"},
+    {'name': 'new_customers', 'source': 'history', 'type': 'bigint',
+     'expression': "case when history.lifecycle_stage = 'new' and history.period_purchase_days > 0"
+        ~ " and history.purchase_days = history.period_purchase_days then 1 else 0 end"},
+    {'name': 'repeat_customers', 'source': 'history', 'type': 'bigint',
+     'expression': "case when history.period_purchase_days > 0"
+        ~ " and history.purchase_days > history.period_purchase_days then 1 else 0 end"},
+    {'name': 'reactivated_customers', 'source': 'history', 'type': 'bigint',
+     'expression': "case when history.lifecycle_stage = 'reactivated'"
+        ~ " and coalesce(history.previous_stage, 'none') <> 'reactivated' then 1 else 0 end"},
+    {'name': 'purchase_orders', 'source': 'orders', 'type': 'bigint',
+     'expression': "case when orders.is_purchase then 1 else 0 end"},
+    {'name': 'revenue', 'source': 'orders', 'type': 'decimal(18, 2)',
+     'expression': "orders.net_revenue"},
+    {'name': 'cost_known_revenue', 'source': 'orders', 'type': 'decimal(18, 2)',
+     'expression': "case when orders.margin_amount is not null then orders.net_revenue end"},
+    {'name': 'margin', 'source': 'orders', 'type': 'decimal(18, 2)', 'when_empty': 'null',
+     'expression': "orders.margin_amount"},
+    {'name': 'nps_responses', 'source': 'interactions', 'type': 'bigint',
+     'expression': "case when interactions.interaction_type = 'nps' and interactions.score is not null"
+        ~ " then 1 else 0 end"},
+    {'name': 'nps_promoters', 'source': 'interactions', 'type': 'bigint',
+     'expression': "case when interactions.interaction_type = 'nps' and "
+        ~ nps_category('interactions.score') ~ " = 'promoter' then 1 else 0 end"},
+    {'name': 'nps_detractors', 'source': 'interactions', 'type': 'bigint',
+     'expression': "case when interactions.interaction_type = 'nps' and "
+        ~ nps_category('interactions.score') ~ " = 'detractor' then 1 else 0 end"},
+    {'name': 'reviews', 'source': 'interactions', 'type': 'bigint',
+     'expression': "case when interactions.interaction_type = 'review' and interactions.score is not null"
+        ~ " then 1 else 0 end"},
+    {'name': 'review_rating_total', 'source': 'interactions', 'output': false,
+     'expression': "case when interactions.interaction_type = 'review' then interactions.score end"},
+    {'name': 'support_tickets', 'source': 'interactions', 'type': 'bigint',
+     'expression': "case when interactions.interaction_type = 'support_ticket' then 1 else 0 end"},
+] -%}
+
+
 with
 
 history as (
@@ -54,27 +111,26 @@ customer_attributes as (
 
 customer_dimensions as (
 
-    {#- Each distinct combination of the three attributes gets a small integer id, so the big
+    {#- Each distinct combination of the breakdown attributes gets a small integer id, so the big
         aggregations below group by two narrow keys. #}
     select
         customer_id,
-        preferred_channel,
-        region,
-        acquisition_channel,
-        dense_rank() over (order by preferred_channel, region, acquisition_channel) as combination_id
+        {% for breakdown in breakdowns %}
+            {{ breakdown }},
+        {% endfor %}
+        dense_rank() over (order by {{ breakdowns | join(', ') }}) as combination_id
     from customer_attributes
 
 ),
 
 combinations as (
 
-    select
-        combination_id,
-        preferred_channel,
-        region,
-        acquisition_channel
+    select distinct
+        {% for breakdown in breakdowns %}
+            {{ breakdown }},
+        {% endfor %}
+        combination_id
     from customer_dimensions
-    group by 1, 2, 3, 4
 
 ),
 
@@ -86,43 +142,9 @@ history_cube as (
     select
         history.snapshot_date as period_end_date,
         customer_dimensions.combination_id,
-        count(*) as history_rows,
-        sum(case when history.previous_stage not in ('prospect', 'churned') then 1 else 0 end)
-            as customers_at_period_start,
-        sum(
-            case
-                when history.previous_stage not in ('prospect', 'churned') and history.lifecycle_stage <> 'churned'
-                    then 1
-                else 0
-            end
-        ) as retained_customers,
-        sum(
-            case
-                when history.lifecycle_stage = 'churned' and coalesce(history.previous_stage, 'none') <> 'churned' then 1
-                else 0
-            end
-        ) as churned_customers,
-        sum(case when history.period_purchase_days > 0 then 1 else 0 end) as active_customers,
-        sum(
-            case
-                when
-                    history.lifecycle_stage = 'new'
-                    and history.period_purchase_days > 0
-                    and history.purchase_days = history.period_purchase_days
-                    then 1
-                else 0
-            end
-        ) as new_customers,
-        sum(
-            case when history.period_purchase_days > 0 and history.purchase_days > history.period_purchase_days then 1 else 0 end
-        ) as repeat_customers,
-        sum(
-            case
-                when history.lifecycle_stage = 'reactivated' and coalesce(history.previous_stage, 'none') <> 'reactivated'
-                    then 1
-                else 0
-            end
-        ) as reactivated_customers
+        {% for metric in metrics if metric.source == 'history' %}
+            sum({{ metric.expression }}) as {{ metric.name }}{% if not loop.last %},{% endif %}
+        {% endfor %}
     from history
     inner join customer_dimensions
         on history.customer_id = customer_dimensions.customer_id
@@ -130,70 +152,40 @@ history_cube as (
 
 ),
 
-order_cube as (
+orders_cube as (
 
-    {#- Orders of known customers: revenue nets every order (credit notes and cancellations
-        included, orders_rules), purchase orders count the purchases. An order belongs to the
-        period ending at its month end, or at the as-of date in the as-of month. #}
+    {#- Orders: revenue nets every order (credit notes and cancellations included, orders_rules),
+        purchase orders count the purchases. An order belongs to the period ending at its month
+        end, or at the as-of date in the as-of month. Sales tied to no customer (guest checkouts,
+        anonymous till sales, erased customers) get no combination: they are the anonymous sales
+        of the overall rows, in no customer and so in no dimension value. Orders of a customer id
+        that is not a resolved customer count nowhere. #}
     select
         {{ kpi_period_end_date('orders.order_date', 'as_of.as_of_date') }} as period_end_date,
         customer_dimensions.combination_id,
-        count(case when orders.is_purchase then 1 end) as purchase_orders,
-        sum(orders.net_revenue) as revenue,
-        sum(case when orders.margin_amount is not null then orders.net_revenue end) as cost_known_revenue,
-        sum(orders.margin_amount) as margin
+        {% for metric in metrics if metric.source == 'orders' %}
+            sum({{ metric.expression }}) as {{ metric.name }}{% if not loop.last %},{% endif %}
+        {% endfor %}
     from orders
     cross join as_of
-    inner join customer_dimensions
+    left join customer_dimensions
         on orders.customer_id = customer_dimensions.customer_id
-    where orders.order_date <= as_of.as_of_date
+    where
+        orders.order_date <= as_of.as_of_date
+        and (orders.customer_id is null or customer_dimensions.customer_id is not null)
     group by 1, 2
 
 ),
 
-anonymous_sales as (
-
-    {#- Sales tied to no customer (guest checkouts, anonymous till sales, erased customers): in
-        the overall revenue, in no customer and so in no dimension value. #}
-    select
-        {{ kpi_period_end_date('orders.order_date', 'as_of.as_of_date') }} as period_end_date,
-        count(case when orders.is_purchase then 1 end) as anonymous_purchase_orders,
-        sum(orders.net_revenue) as anonymous_revenue
-    from orders
-    cross join as_of
-    where orders.customer_id is null and orders.order_date <= as_of.as_of_date
-    group by 1
-
-),
-
-interaction_cube as (
+interactions_cube as (
 
     {#- NPS answers, reviews and support tickets, bucketed into periods like purchases. #}
     select
         {{ kpi_period_end_date('interactions.occurred_date', 'as_of.as_of_date') }} as period_end_date,
         customer_dimensions.combination_id,
-        sum(
-            case when interactions.interaction_type = 'nps' and interactions.score is not null then 1 else 0 end
-        ) as nps_responses,
-        sum(
-            case
-                when interactions.interaction_type = 'nps' and {{ nps_category('interactions.score') }} = 'promoter'
-                    then 1
-                else 0
-            end
-        ) as nps_promoters,
-        sum(
-            case
-                when interactions.interaction_type = 'nps' and {{ nps_category('interactions.score') }} = 'detractor'
-                    then 1
-                else 0
-            end
-        ) as nps_detractors,
-        sum(
-            case when interactions.interaction_type = 'review' and interactions.score is not null then 1 else 0 end
-        ) as reviews,
-        sum(case when interactions.interaction_type = 'review' then interactions.score end) as review_rating_total,
-        sum(case when interactions.interaction_type = 'support_ticket' then 1 else 0 end) as support_tickets
+        {% for metric in metrics if metric.source == 'interactions' %}
+            sum({{ metric.expression }}) as {{ metric.name }}{% if not loop.last %},{% endif %}
+        {% endfor %}
     from interactions
     cross join as_of
     inner join customer_dimensions
@@ -205,81 +197,33 @@ interaction_cube as (
 
 ),
 
-unioned_cubes as (
+periods as (
 
-    select
-        period_end_date,
-        combination_id,
-        history_rows,
-        customers_at_period_start,
-        retained_customers,
-        churned_customers,
-        active_customers,
-        new_customers,
-        repeat_customers,
-        reactivated_customers,
-        0 as purchase_orders,
-        0 as revenue,
-        0 as cost_known_revenue,
-        cast(null as decimal(38, 2)) as margin,
-        0 as nps_responses,
-        0 as nps_promoters,
-        0 as nps_detractors,
-        0 as reviews,
-        0 as review_rating_total,
-        0 as support_tickets
+    {#- The history's snapshot dates; purchases and interactions before the first one (the data
+        starts with the first month of purchases) have no period. #}
+    select period_end_date
     from history_cube
+    group by 1
 
-    union all
+),
 
-    select
-        period_end_date,
-        combination_id,
-        0 as history_rows,
-        0 as customers_at_period_start,
-        0 as retained_customers,
-        0 as churned_customers,
-        0 as active_customers,
-        0 as new_customers,
-        0 as repeat_customers,
-        0 as reactivated_customers,
-        purchase_orders,
-        revenue,
-        coalesce(cost_known_revenue, 0) as cost_known_revenue,
-        {#- Null, not 0, when no purchase order of the combination has a known cost. #}
-        margin,
-        0 as nps_responses,
-        0 as nps_promoters,
-        0 as nps_detractors,
-        0 as reviews,
-        0 as review_rating_total,
-        0 as support_tickets
-    from order_cube
-
-    union all
+cube_keys as (
 
     select
         period_end_date,
-        combination_id,
-        0 as history_rows,
-        0 as customers_at_period_start,
-        0 as retained_customers,
-        0 as churned_customers,
-        0 as active_customers,
-        0 as new_customers,
-        0 as repeat_customers,
-        0 as reactivated_customers,
-        0 as purchase_orders,
-        0 as revenue,
-        0 as cost_known_revenue,
-        cast(null as decimal(38, 2)) as margin,
-        nps_responses,
-        nps_promoters,
-        nps_detractors,
-        reviews,
-        coalesce(review_rating_total, 0) as review_rating_total,
-        support_tickets
-    from interaction_cube
+        combination_id
+    from history_cube
+    union
+    select
+        period_end_date,
+        combination_id
+    from orders_cube
+    where combination_id is not null
+    union
+    select
+        period_end_date,
+        combination_id
+    from interactions_cube
 
 ),
 
@@ -287,93 +231,58 @@ combined_cube as (
 
     {#- One row per period and attribute combination, whatever the number of customers. #}
     select
-        unioned_cubes.period_end_date,
-        combinations.preferred_channel,
-        combinations.region,
-        combinations.acquisition_channel,
-        sum(unioned_cubes.history_rows) as history_rows,
-        sum(unioned_cubes.customers_at_period_start) as customers_at_period_start,
-        sum(unioned_cubes.retained_customers) as retained_customers,
-        sum(unioned_cubes.churned_customers) as churned_customers,
-        sum(unioned_cubes.active_customers) as active_customers,
-        sum(unioned_cubes.new_customers) as new_customers,
-        sum(unioned_cubes.repeat_customers) as repeat_customers,
-        sum(unioned_cubes.reactivated_customers) as reactivated_customers,
-        sum(unioned_cubes.purchase_orders) as purchase_orders,
-        sum(unioned_cubes.revenue) as revenue,
-        sum(unioned_cubes.cost_known_revenue) as cost_known_revenue,
-        sum(unioned_cubes.margin) as margin,
-        sum(unioned_cubes.nps_responses) as nps_responses,
-        sum(unioned_cubes.nps_promoters) as nps_promoters,
-        sum(unioned_cubes.nps_detractors) as nps_detractors,
-        sum(unioned_cubes.reviews) as reviews,
-        sum(unioned_cubes.review_rating_total) as review_rating_total,
-        sum(unioned_cubes.support_tickets) as support_tickets
-    from unioned_cubes
+        cube_keys.period_end_date,
+        {% for breakdown in breakdowns %}
+            combinations.{{ breakdown }},
+        {% endfor %}
+        {% for metric in metrics %}
+            {{ metric.source }}_cube.{{ metric.name }},
+        {% endfor %}
+        cube_keys.combination_id
+    from cube_keys
+    inner join periods
+        on cube_keys.period_end_date = periods.period_end_date
     inner join combinations
-        on unioned_cubes.combination_id = combinations.combination_id
-    group by 1, 2, 3, 4
-
-),
-
-periods as (
-
-    {#- The history's snapshot dates; purchases and interactions before the first one (the data
-        starts with the first month of purchases) have no period. #}
-    select period_end_date
-    from combined_cube
-    group by 1
-    having sum(history_rows) > 0
-
-),
-
-breakdowns as (
-
-    select 'overall' as dimension
-    union all
-    select 'preferred_channel' as dimension
-    union all
-    select 'region' as dimension
-    union all
-    select 'acquisition_channel' as dimension
+        on cube_keys.combination_id = combinations.combination_id
+    {% for source in metrics | map(attribute='source') | unique %}
+        left join {{ source }}_cube
+            on
+                cube_keys.period_end_date = {{ source }}_cube.period_end_date
+                and cube_keys.combination_id = {{ source }}_cube.combination_id
+    {% endfor %}
 
 ),
 
 rolled_up as (
 
-    {#- The four breakdowns in one aggregation: the small cube (not the customers) is repeated
-        once per breakdown and grouped by the breakdown's value. #}
+    {#- The breakdowns in one aggregation of the small cube: grouped by each breakdown's value,
+        and by none for the overall row (macros/grouping.sql). A metric whose source has no row in
+        a group is 0 (margin: null, no known cost). #}
     select
-        combined_cube.period_end_date,
-        breakdowns.dimension,
-        case breakdowns.dimension
-            when 'preferred_channel' then combined_cube.preferred_channel
-            when 'region' then combined_cube.region
-            when 'acquisition_channel' then combined_cube.acquisition_channel
-            else 'all'
-        end as dimension_value,
-        sum(combined_cube.customers_at_period_start) as customers_at_period_start,
-        sum(combined_cube.retained_customers) as retained_customers,
-        sum(combined_cube.churned_customers) as churned_customers,
-        sum(combined_cube.active_customers) as active_customers,
-        sum(combined_cube.new_customers) as new_customers,
-        sum(combined_cube.repeat_customers) as repeat_customers,
-        sum(combined_cube.reactivated_customers) as reactivated_customers,
-        sum(combined_cube.purchase_orders) as purchase_orders,
-        sum(combined_cube.revenue) as revenue,
-        sum(combined_cube.cost_known_revenue) as cost_known_revenue,
-        sum(combined_cube.margin) as margin,
-        sum(combined_cube.nps_responses) as nps_responses,
-        sum(combined_cube.nps_promoters) as nps_promoters,
-        sum(combined_cube.nps_detractors) as nps_detractors,
-        sum(combined_cube.reviews) as reviews,
-        sum(combined_cube.review_rating_total) as review_rating_total,
-        sum(combined_cube.support_tickets) as support_tickets
+        period_end_date,
+        {{ breakdown_name(breakdowns, 'overall') }} as dimension,
+        {{ breakdown_value(breakdowns, 'all') }} as dimension_value,
+        {% for metric in metrics %}
+            {% if metric.get('when_empty') == 'null' %}
+                sum({{ metric.name }}) as {{ metric.name }}{% if not loop.last %},{% endif %}
+            {% else %}
+                coalesce(sum({{ metric.name }}), 0) as {{ metric.name }}{% if not loop.last %},{% endif %}
+            {% endif %}
+        {% endfor %}
     from combined_cube
-    inner join periods
-        on combined_cube.period_end_date = periods.period_end_date
-    cross join breakdowns
-    group by 1, 2, 3
+    {{ group_by_each_breakdown(['period_end_date'], breakdowns) }}
+
+),
+
+anonymous_sales as (
+
+    {#- The orders of no customer, per period: in the overall revenue only. #}
+    select
+        period_end_date,
+        purchase_orders as anonymous_purchase_orders,
+        revenue as anonymous_revenue
+    from orders_cube
+    where combination_id is null
 
 ),
 
@@ -389,20 +298,23 @@ final as (
             as is_partial_month,
         rolled_up.dimension,
         rolled_up.dimension_value,
-        cast(rolled_up.customers_at_period_start as bigint) as customers_at_period_start,
-        cast(rolled_up.retained_customers as bigint) as retained_customers,
+        {% for metric in metrics if metric.get('output', true) %}
+            cast(rolled_up.{{ metric.name }} as {{ metric.type }}) as {{ metric.name }},
+        {% endfor %}
+        {#- The rates, each from its sums. #}
         cast(rolled_up.retained_customers as double) / nullif(rolled_up.customers_at_period_start, 0)
             as retention_rate,
-        cast(rolled_up.churned_customers as bigint) as churned_customers,
         cast(rolled_up.customers_at_period_start - rolled_up.retained_customers as double)
         / nullif(rolled_up.customers_at_period_start, 0) as churn_rate,
-        cast(rolled_up.active_customers as bigint) as active_customers,
-        cast(rolled_up.new_customers as bigint) as new_customers,
-        cast(rolled_up.repeat_customers as bigint) as repeat_customers,
         cast(rolled_up.repeat_customers as double) / nullif(rolled_up.active_customers, 0) as repeat_purchase_rate,
-        cast(rolled_up.reactivated_customers as bigint) as reactivated_customers,
-        cast(rolled_up.purchase_orders as bigint) as purchase_orders,
-        cast(rolled_up.revenue as decimal(18, 2)) as revenue,
+        cast(rolled_up.revenue / nullif(rolled_up.purchase_orders, 0) as decimal(18, 2)) as average_order_value,
+        cast(rolled_up.purchase_orders as double) / nullif(rolled_up.active_customers, 0) as purchase_frequency,
+        cast(100.0 * (rolled_up.nps_promoters - rolled_up.nps_detractors) as double)
+        / nullif(rolled_up.nps_responses, 0) as nps,
+        cast(rolled_up.review_rating_total as double) / nullif(rolled_up.reviews, 0) as avg_review_rating,
+        cast(1000.0 * rolled_up.support_tickets as double)
+        / nullif(rolled_up.active_customers, 0) as support_tickets_per_1000_active,
+        {#- The overall rows only: sales of no customer, and all sales. #}
         case
             when rolled_up.dimension = 'overall' then cast(coalesce(anonymous_sales.anonymous_purchase_orders, 0) as bigint)
         end as anonymous_purchase_orders,
@@ -412,21 +324,7 @@ final as (
         case
             when rolled_up.dimension = 'overall'
                 then cast(rolled_up.revenue + coalesce(anonymous_sales.anonymous_revenue, 0) as decimal(18, 2))
-        end as total_revenue,
-        cast(rolled_up.revenue / nullif(rolled_up.purchase_orders, 0) as decimal(18, 2)) as average_order_value,
-        cast(rolled_up.purchase_orders as double) / nullif(rolled_up.active_customers, 0) as purchase_frequency,
-        cast(rolled_up.cost_known_revenue as decimal(18, 2)) as cost_known_revenue,
-        cast(rolled_up.margin as decimal(18, 2)) as margin,
-        cast(rolled_up.nps_responses as bigint) as nps_responses,
-        cast(rolled_up.nps_promoters as bigint) as nps_promoters,
-        cast(rolled_up.nps_detractors as bigint) as nps_detractors,
-        cast(100.0 * (rolled_up.nps_promoters - rolled_up.nps_detractors) as double)
-        / nullif(rolled_up.nps_responses, 0) as nps,
-        cast(rolled_up.reviews as bigint) as reviews,
-        cast(rolled_up.review_rating_total as double) / nullif(rolled_up.reviews, 0) as avg_review_rating,
-        cast(rolled_up.support_tickets as bigint) as support_tickets,
-        cast(1000.0 * rolled_up.support_tickets as double)
-        / nullif(rolled_up.active_customers, 0) as support_tickets_per_1000_active
+        end as total_revenue
     from rolled_up
     cross join as_of
     left join anonymous_sales

@@ -40,7 +40,7 @@ buyers as (
         customers.customer_id,
         customers.acquisition_channel,
         customers.first_purchase_date,
-        cast({{ dbt.date_trunc('month', 'customers.first_purchase_date') }} as date) as cohort_month,
+        {{ cohort_month('customers.first_purchase_date') }} as cohort_month,
         customers.net_revenue as historical_revenue,
         customer_clv.predicted_clv
     from customers

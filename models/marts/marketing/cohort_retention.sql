@@ -40,7 +40,7 @@ buyers as (
 
     select
         customer_id,
-        cast({{ dbt.date_trunc('month', 'first_purchase_date') }} as date) as cohort_month
+        {{ cohort_month('first_purchase_date') }} as cohort_month
     from customers
     where has_purchased
 
