@@ -11,9 +11,9 @@ customers as (
 
 ),
 
-purchase_days as (
+purchases as (
 
-    select * from {{ ref('int_purchase_days_aggregated') }}
+    select * from {{ ref('int_customer_purchases_summarised') }}
 
 ),
 
@@ -30,16 +30,15 @@ first_purchases as (
 
     select
         customer_id,
-        min(purchase_date) as first_purchase_date
-    from purchase_days
-    group by 1
+        first_purchase_date
+    from purchases
 
 ),
 
 data_start as (
 
-    select cast({{ dbt.date_trunc('month', 'min(purchase_date)') }} as date) as first_month
-    from purchase_days
+    select cast({{ dbt.date_trunc('month', 'min(first_purchase_date)') }} as date) as first_month
+    from first_purchases
 
 ),
 
