@@ -231,7 +231,7 @@ class _Builder:
         elif name == "is_recent" and col and args.get("max_days_old") is not None:
             self.add(
                 name, col, severity, "expect_column_min_to_be_between", {"max_value": args["max_days_old"]},
-                where=where, measure_sql=f"date_diff('day', {q}, (select max(as_of_date) from ref('int_as_of_date')))",
+                where=where, measure_sql=f"date_diff('day', {q}, (select max(as_of_date) from ref('int_build_dates')))",
                 description=f"is_recent on {self.mart}.{col}: at most {args['max_days_old']} days before as_of_date",
             )
         elif name == "proportion_within" and args.get("condition"):

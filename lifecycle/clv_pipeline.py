@@ -304,7 +304,11 @@ def score_customers(
 ) -> pd.DataFrame:
     """Per-buyer predictions. Prospects (no purchase) are not scored: the mart reports them as 0.
 
-    Columns: ``customer_id``, ``p_alive``, ``churn_probability``, ``expected_purchases_90d``,
+    p_alive itself is not a column: the build's one p_alive is the SQL macro ``bgnbd_p_alive``
+    over the stored parameters (``int_customer_snapshots_summarised``); it is used here only inside
+    the math (the next-purchase date and the date p_alive falls below ``at_risk_p_alive``).
+
+    Columns: ``customer_id``, ``expected_purchases_90d``,
     ``expected_purchases_horizon``, ``expected_avg_order_value``, ``predicted_revenue``,
     ``predicted_clv``, ``margin_rate_used``, ``is_margin_rate_estimated``,
     ``expected_next_purchase_date`` (the median wait given alive, see
@@ -315,7 +319,7 @@ def score_customers(
     Arrow ``date32`` so that DuckDB types them DATE even when every value is null.
 
     A model that was not fitted (``None``) leaves its columns null for every buyer: without the
-    purchase model (``bg``) p_alive, churn_probability, the expected purchases and the two dates;
+    purchase model (``bg``) the expected purchases and the two dates;
     without the spend model (``gg``) expected_avg_order_value; without either, predicted_revenue and
     predicted_clv. Numeric prediction columns are nullable DOUBLE.
     """
@@ -339,11 +343,10 @@ def score_customers(
     # cost data at all, CLV is revenue (margin rate 1).
     fallback_rate = float(np.median(margin_rate[known])) if known.any() else 1.0
     margin_rate = np.where(known, margin_rate, fallback_rate)
-    alive = purchases_90d = purchases_horizon = revenue = None
+    purchases_90d = purchases_horizon = revenue = None
     next_dates: list[date | None] = [None] * n
     low_p_alive_dates: list[date | None] = [None] * n
     if bg is not None:
-        alive = p_alive(bg, x, t_x, T)
         purchases_90d = expected_purchases(bg, 90.0, x, t_x, T)
         purchases_horizon = expected_purchases(bg, float(settings.horizon_days), x, t_x, T)
         if spend is not None:
@@ -367,8 +370,6 @@ def score_customers(
             for f, d in zip(first_purchase, low_day, strict=True)
         ]
     predicted = {
-        "p_alive": alive,
-        "churn_probability": None if alive is None else 1.0 - alive,
         "expected_purchases_90d": purchases_90d,
         "expected_purchases_horizon": purchases_horizon,
         "expected_avg_order_value": spend,

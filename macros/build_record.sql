@@ -62,10 +62,10 @@
     )
 {%- endmacro %}
 
-{#- The as_of_date the warehouse holds: the one model that defines it (int_as_of_date), when built. -#}
+{#- The as_of_date the warehouse holds: the one model that defines it (int_build_dates), when built. -#}
 {% macro _build_record_as_of_date() -%}
     {%- set nodes = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
-        | selectattr('name', 'equalto', 'int_as_of_date') | list -%}
+        | selectattr('name', 'equalto', 'int_build_dates') | list -%}
     {%- if not nodes -%}
         {{ return(none) }}
     {%- endif -%}

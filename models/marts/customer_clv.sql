@@ -22,6 +22,14 @@ predictions as (
 
 ),
 
+lifecycle as (
+
+    {#- The build's one p_alive: the as-of row of the lifecycle snapshots (macro bgnbd_p_alive). #}
+    select * from {{ ref('int_customer_snapshots_staged') }}
+    where is_as_of_date
+
+),
+
 ranked as (
 
     {#- Share of valued customers with a strictly higher predicted CLV: 0 for the top one. #}
@@ -29,7 +37,7 @@ ranked as (
         customer_id,
         (rank() over (order by predicted_clv desc) - 1) * 1.0 / count(*) over () as clv_rank_share
     from predictions
-    where predicted_clv >= 0.01
+    where predicted_clv >= {{ var('clv_tier_min_value') }}
 
 ),
 
@@ -56,8 +64,8 @@ final as (
             as recency_days,
         {{ dbt.datediff("purchases.first_purchase_date", "customers.as_of_date", "day") }} as tenure_days,
         cast(purchases.avg_repeat_day_revenue as decimal(18, 2)) as avg_repeat_order_value,
-        predictions.p_alive,
-        predictions.churn_probability,
+        lifecycle.p_alive,
+        lifecycle.churn_probability,
         {{ var('clv_horizon_days') }} as clv_horizon_days,
         predictions.expected_purchases_90d,
         predictions.expected_purchases_horizon as expected_purchases,
@@ -77,9 +85,9 @@ final as (
         case
             when purchases.customer_id is not null and predictions.predicted_clv is null then 'not_predicted'
             when ranked.customer_id is null then 'no_value'
-            when ranked.clv_rank_share < 0.10 then 'top_10pct'
-            when ranked.clv_rank_share < 0.30 then 'next_20pct'
-            when ranked.clv_rank_share < 0.70 then 'middle_40pct'
+            when ranked.clv_rank_share < {{ var('clv_tier_top_share') }} then 'top_10pct'
+            when ranked.clv_rank_share < {{ var('clv_tier_next_share') }} then 'next_20pct'
+            when ranked.clv_rank_share < {{ var('clv_tier_middle_share') }} then 'middle_40pct'
             else 'low_30pct'
         end as clv_tier
     from customers
@@ -89,6 +97,8 @@ final as (
         on customers.customer_id = predictions.customer_id
     left join ranked
         on customers.customer_id = ranked.customer_id
+    left join lifecycle
+        on customers.customer_id = lifecycle.customer_id
 
 )
 

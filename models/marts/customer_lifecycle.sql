@@ -1,6 +1,16 @@
-{#- Each customer's lifecycle stage as of the as-of date. The rules and their precedence are in
-    _marts__docs.md (doc lifecycle_rules); every threshold is a dbt var. #}
+{#- Each customer's lifecycle stage as of the as-of date: the as-of row of
+    int_customer_snapshots_staged (the rules of customer_lifecycle_history, applied once), with the
+    date each stage started. The rules and their precedence are in _marts__docs.md (doc
+    lifecycle_rules); every threshold is a dbt var. #}
 with
+
+lifecycle as (
+
+    {#- The as-of row of the staged rules that also build customer_lifecycle_history. #}
+    select * from {{ ref('int_customer_snapshots_staged') }}
+    where is_as_of_date
+
+),
 
 customers as (
 
@@ -26,106 +36,49 @@ predictions as (
 
 ),
 
-as_of as (
-
-    select as_of_date from {{ ref('int_as_of_date') }}
-
-),
-
-population as (
-
-    {#- The population's typical gap: the median of the buyers' own median gaps. #}
-    select coalesce(median(median_gap_days), 90) as population_gap_days
-    from purchases
-    where gap_count > 0
-
-),
-
-thresholds as (
-
-    select
-        purchases.*,
-        population.population_gap_days,
-        {{ lifecycle_typical_gap(
-            'purchases.median_gap_days', 'purchases.gap_count', 'population.population_gap_days'
-        ) }} as typical_gap_days
-    from purchases
-    cross join population
-
-),
-
-bounded as (
-
-    select
-        *,
-        {{ lifecycle_churn_threshold('typical_gap_days') }} as churn_threshold_days
-    from thresholds
-
-),
-
-with_at_risk as (
-
-    select
-        *,
-        {{ lifecycle_at_risk_threshold('typical_gap_days', 'churn_threshold_days') }} as at_risk_threshold_days
-    from bounded
-
-),
-
-flags as (
-
-    select
-        customers.customer_id,
-        customers.signup_date,
-        with_at_risk.customer_id is not null as has_purchased,
-        with_at_risk.first_purchase_date,
-        with_at_risk.last_purchase_date,
-        with_at_risk.purchase_days,
-        with_at_risk.days_since_last_purchase,
-        with_at_risk.days_since_first_purchase,
-        with_at_risk.median_gap_days,
-        with_at_risk.typical_gap_days,
-        with_at_risk.at_risk_threshold_days,
-        with_at_risk.churn_threshold_days,
-        with_at_risk.purchase_days_last_365d,
-        with_at_risk.loyal_threshold_reached_date,
-        with_at_risk.reactivation_window_max_gap_days,
-        with_at_risk.reactivation_candidate_date,
-        with_at_risk.previous_purchase_date,
-        coalesce(engagement.has_advocacy_signal_365d, false) as has_advocacy_signal,
-        engagement.first_advocacy_signal_date_365d,
-        {{ lifecycle_is_churned('with_at_risk.days_since_last_purchase', 'with_at_risk.churn_threshold_days') }}
-            as is_churned,
-        predictions.churn_probability,
-        predictions.low_p_alive_from_date,
-        {{ lifecycle_has_low_p_alive('predictions.p_alive') }} as has_low_p_alive,
-        {{ lifecycle_is_at_risk(
-            'with_at_risk.days_since_last_purchase', 'with_at_risk.at_risk_threshold_days', 'predictions.p_alive'
-        ) }} as is_at_risk,
-        {{ lifecycle_is_reactivated(
-            'with_at_risk.reactivation_window_max_gap_days', 'with_at_risk.churn_threshold_days'
-        ) }} as is_reactivated,
-        {{ lifecycle_is_new('with_at_risk.days_since_first_purchase') }} as is_new,
-        {{ lifecycle_is_loyal('with_at_risk.purchase_days_last_365d') }} as is_loyal
-    from customers
-    left join with_at_risk
-        on customers.customer_id = with_at_risk.customer_id
-    left join engagement
-        on customers.customer_id = engagement.customer_id
-    left join predictions
-        on customers.customer_id = predictions.customer_id
-
-),
-
 staged as (
 
+    {#- The stage and its inputs, plus the dates only the as-of row needs to date the stage. A
+        customer without a purchase has no purchase counts, gaps or thresholds. #}
     select
-        flags.*,
-        {{ lifecycle_stage(
-            'flags.has_purchased', 'flags.is_churned', 'flags.is_at_risk', 'flags.is_reactivated',
-            'flags.is_new', 'flags.has_advocacy_signal', 'flags.is_loyal'
-        ) }} as lifecycle_stage
-    from flags
+        lifecycle.customer_id,
+        lifecycle.snapshot_date as as_of_date,
+        lifecycle.lifecycle_stage,
+        customers.signup_date,
+        lifecycle.has_purchased,
+        lifecycle.first_purchase_date,
+        lifecycle.last_purchase_date,
+        case when lifecycle.has_purchased then lifecycle.purchase_days end as purchase_days,
+        lifecycle.days_since_last_purchase,
+        lifecycle.days_since_first_purchase,
+        lifecycle.median_gap_days,
+        case when lifecycle.has_purchased then lifecycle.typical_gap_days end as typical_gap_days,
+        case when lifecycle.has_purchased then lifecycle.at_risk_threshold_days end as at_risk_threshold_days,
+        case when lifecycle.has_purchased then lifecycle.churn_threshold_days end as churn_threshold_days,
+        case when lifecycle.has_purchased then lifecycle.purchase_days_last_365d end as purchase_days_last_365d,
+        purchases.loyal_threshold_reached_date,
+        lifecycle.reactivation_window_max_gap_days,
+        lifecycle.reactivation_candidate_date,
+        purchases.previous_purchase_date,
+        lifecycle.has_advocacy_signal_365d as has_advocacy_signal,
+        engagement.first_advocacy_signal_date_365d,
+        lifecycle.churn_probability,
+        predictions.low_p_alive_from_date,
+        lifecycle.has_low_p_alive,
+        lifecycle.is_churned,
+        lifecycle.is_at_risk,
+        lifecycle.is_reactivated,
+        lifecycle.is_new,
+        lifecycle.is_loyal
+    from lifecycle
+    inner join customers
+        on lifecycle.customer_id = customers.customer_id
+    left join purchases
+        on lifecycle.customer_id = purchases.customer_id
+    left join engagement
+        on lifecycle.customer_id = engagement.customer_id
+    left join predictions
+        on lifecycle.customer_id = predictions.customer_id
 
 ),
 
@@ -152,7 +105,7 @@ final as (
 
     select
         stage_dates.customer_id,
-        as_of.as_of_date,
+        stage_dates.as_of_date,
         stage_dates.lifecycle_stage,
         cast(case stage_dates.lifecycle_stage
             when 'prospect' then stage_dates.signup_date
@@ -196,7 +149,6 @@ final as (
         stage_dates.is_churned,
         stage_dates.is_reactivated
     from stage_dates
-    cross join as_of
 
 )
 

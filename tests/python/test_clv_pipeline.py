@@ -299,13 +299,14 @@ def test_spend_model_failing_alone_keeps_purchase_predictions(simulated: pd.Data
     assert "The purchase model (BG/NBD) was fitted" in outcome.reason
     with pytest.raises(ClvFitError, match="the spend model"):
         fit_models(no_spend, ClvSettings())
-    # Scoring keeps p_alive and expected purchases; spend, revenue and CLV are null.
+    # Scoring keeps expected purchases (and p_alive, the SQL macro, needs only the purchase model);
+    # spend, revenue and CLV are null.
     out = score_customers(no_spend, outcome.bgnbd, None, AS_OF, ClvSettings())
-    assert out["p_alive"].notna().all() and out["expected_purchases_90d"].notna().all()
+    assert out["expected_purchases_90d"].notna().all() and out["expected_purchases_horizon"].notna().all()
     assert out[["expected_avg_order_value", "predicted_revenue", "predicted_clv"]].isna().all().all()
     assert out["low_p_alive_from_date"].notna().any()
     types = _duckdb_types(out)
-    assert types["expected_avg_order_value"] == types["predicted_clv"] == types["p_alive"] == "DOUBLE"
+    assert types["expected_avg_order_value"] == types["predicted_clv"] == types["expected_purchases_90d"] == "DOUBLE"
 
 
 def test_forced_non_convergence_is_not_converged(simulated: pd.DataFrame) -> None:
@@ -390,7 +391,7 @@ def test_parameters_row_when_not_fitted_is_typed_and_null() -> None:
 def test_scores_without_a_purchase_model_are_null() -> None:
     summary = _summary([0, 2, 5], [0, 40, 100], [30, 90, 120], [np.nan, 25.0, 40.0])
     out = score_customers(summary, None, _gg(), AS_OF, ClvSettings())
-    predictive = ["p_alive", "churn_probability", "expected_purchases_90d", "expected_purchases_horizon"]
+    predictive = ["expected_purchases_90d", "expected_purchases_horizon"]
     assert out[[*predictive, "predicted_revenue", "predicted_clv"]].isna().all().all()
     assert out[["expected_next_purchase_date", "low_p_alive_from_date"]].isna().all().all()
     assert out["expected_avg_order_value"].notna().all()  # the spend model alone still gives it
@@ -401,7 +402,7 @@ def test_scores_without_a_purchase_model_are_null() -> None:
     for column in [*predictive, "expected_avg_order_value", "predicted_revenue", "predicted_clv"]:
         assert types[column] == "DOUBLE", column
     assert types["expected_next_purchase_date"] == types["low_p_alive_from_date"] == "DATE"
-    assert duckdb.from_df(both_missing).filter("p_alive is null").shape[0] == 3  # null, not NaN
+    assert duckdb.from_df(both_missing).filter("expected_purchases_90d is null").shape[0] == 3  # null, not NaN
 
 
 @pytest.mark.parametrize(
@@ -468,8 +469,9 @@ def test_scores_match_the_library_and_each_other(
     out = score_customers(sub, bg, gg, AS_OF, ClvSettings())
     x, t_x, T = (sub[c].to_numpy(float) for c in ("frequency", "recency_days", "tenure_days"))
     assert out["customer_id"].tolist() == sub["customer_id"].tolist()
-    np.testing.assert_allclose(out["p_alive"], clv.p_alive(bg, x, t_x, T), rtol=1e-15)
-    np.testing.assert_allclose(out["churn_probability"], 1.0 - out["p_alive"], rtol=0, atol=1e-15)
+    # The build's one p_alive is the SQL macro bgnbd_p_alive: scoring uses p_alive only inside the math.
+    assert "p_alive" not in out.columns and "churn_probability" not in out.columns
+    alive = clv.p_alive(bg, x, t_x, T)
     np.testing.assert_allclose(out["expected_purchases_90d"], clv.expected_purchases(bg, 90.0, x, t_x, T), rtol=1e-12)
     np.testing.assert_allclose(
         out["expected_purchases_horizon"], clv.expected_purchases(bg, 365.0, x, t_x, T), rtol=1e-12
@@ -477,7 +479,7 @@ def test_scores_match_the_library_and_each_other(
     assert (out["expected_purchases_horizon"] >= out["expected_purchases_90d"]).all()
     assert (out["expected_purchases_90d"] > 0).all()
     one_time = x == 0
-    assert (out.loc[one_time, "p_alive"] == 1.0).all()
+    assert (alive[one_time] == 1.0).all()
     # One-time buyers get the population mean spend; repeat buyers a mix of their own and it.
     np.testing.assert_allclose(out.loc[one_time, "expected_avg_order_value"], gg.mean_spend, rtol=1e-15)
     m = sub["avg_repeat_day_revenue"].to_numpy(float)
@@ -507,14 +509,16 @@ def test_scores_are_finite_for_extreme_customers() -> None:
             columns=["customer_id", "expected_next_purchase_date", "low_p_alive_from_date", "is_margin_rate_estimated"]
         ).to_numpy(float)
         assert np.isfinite(numeric).all(), out
-        assert ((out["p_alive"] >= 0) & (out["p_alive"] <= 1)).all()
+        alive = clv.p_alive(bg, np.asarray(x, float), np.asarray(t_x, float), np.asarray(T, float))
+        assert np.isfinite(alive).all()
+        assert ((alive >= 0) & (alive <= 1)).all()
         assert (out["expected_purchases_horizon"] >= 0).all()
-        assert out["p_alive"].iloc[0] == out["p_alive"].iloc[1] == 1.0
+        assert alive[0] == alive[1] == 1.0
         # 5,000 purchase days in 7,300 days, bought today: ~0.68 a day, ~250 in the next year.
         assert 150 < out["expected_purchases_horizon"].iloc[3] < 300
-        assert out["p_alive"].iloc[3] > 0.99
+        assert alive[3] > 0.99
         # Silent for 270 years: gone, and expects nothing.
-        assert out["p_alive"].iloc[4] < 1e-6
+        assert alive[4] < 1e-6
         assert out["expected_purchases_horizon"].iloc[4] < 1e-6
 
 
@@ -557,7 +561,7 @@ def test_expected_next_purchase_date() -> None:
     # 3: one-time buyer who bought today: alive, median wait (40 + 0)(2^(1/0.5) - 1) = 120 days.
     summary = _summary([30, 0, 10, 0], [598, 0, 100, 0], [600, 700, 1000, 0])
     out = score_customers(summary, bg, _gg(), AS_OF, ClvSettings())
-    p = out["p_alive"].to_numpy()
+    p = clv.p_alive(bg, *(summary[c].to_numpy(float) for c in ("frequency", "recency_days", "tenure_days")))
     wait = (bg.alpha + summary["tenure_days"]) * (2.0 ** (1.0 / (bg.r + summary["frequency"])) - 1.0)
     assert p[0] > NEXT_PURCHASE_MIN_P_ALIVE and wait[0] < 365
     assert out["expected_next_purchase_date"][0] == AS_OF + timedelta(days=math.ceil(wait[0]))
@@ -584,7 +588,7 @@ def test_date_columns_stay_dates_when_all_null() -> None:
     types = _duckdb_types(out)
     assert types["expected_next_purchase_date"] == "DATE"
     assert types["low_p_alive_from_date"] == "DATE"
-    assert types["p_alive"] == "DOUBLE"
+    assert types["expected_purchases_90d"] == "DOUBLE"
     assert types["is_margin_rate_estimated"] == "BOOLEAN"
     # And with values.
     out = score_customers(summary, _bg(), _gg(), AS_OF, ClvSettings())
@@ -649,7 +653,7 @@ def test_low_p_alive_from_date_agrees_with_the_at_risk_rule() -> None:
     settings = ClvSettings()
     out = score_customers(_summary(x, t_x, T), bg, _gg(), AS_OF, settings)
     theta = settings.at_risk_p_alive
-    flagged = out["p_alive"].to_numpy() < theta
+    flagged = clv.p_alive(bg, x, t_x, T) < theta
     assert 100 < flagged.sum() < n - 100
     from_dates = out["low_p_alive_from_date"]
     assert from_dates[x == 0].isna().all()
@@ -672,7 +676,7 @@ def test_low_p_alive_from_date_when_below_threshold_right_after_the_last_purchas
     bg = _bg(0.5, 40.0, 3.0, 1.0)
     summary = _summary([1, 1], [300, 300], [300, 420])
     out = score_customers(summary, bg, _gg(), AS_OF, ClvSettings())
-    assert out["p_alive"][0] == pytest.approx(0.25)
+    assert clv.p_alive(bg, 1.0, 300.0, 300.0)[()] == pytest.approx(0.25)
     assert out["low_p_alive_from_date"][0] == AS_OF
     assert out["low_p_alive_from_date"][1] == AS_OF - timedelta(days=120)  # its last purchase day
 
@@ -705,7 +709,7 @@ def test_low_dropout_fit_is_degenerate_but_would_score_without_error() -> None:
     assert bg.b / bg.a > 1e5  # practically no dropout
     out = score_customers(summary, bg, gg, AS_OF, ClvSettings())
     assert len(out) == 5000
-    assert (out["p_alive"] > 0.3).all()
+    assert (clv.p_alive(bg, x, t_x, T) > 0.3).all()
     assert out["low_p_alive_from_date"].notna().sum() < 5000
 
 

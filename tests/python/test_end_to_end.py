@@ -182,7 +182,7 @@ def test_clv_inputs_match_a_python_recomputation(con: duckdb.DuckDBPyConnection)
         "select customer_id, order_date from intermediate.int_orders_netted "
         "where is_purchase and customer_id is not null"
     ).df()
-    as_of = con.sql("select as_of_date from intermediate.int_as_of_date").fetchone()[0]
+    as_of = con.sql("select as_of_date from intermediate.int_build_dates").fetchone()[0]
     days = orders.drop_duplicates().groupby("customer_id")["order_date"].agg(["min", "max", "nunique"])
     clv = con.sql(
         "select customer_id, frequency, recency_days, tenure_days from marts.customer_clv where has_purchased"

@@ -18,6 +18,6 @@ def model(dbt, session):
         min_repeat_buyers=int(dbt.config.get("clv_min_repeat_buyers")),
     )
     purchase_days = dbt.ref("int_purchase_days_aggregated").df()
-    as_of = dbt.ref("int_as_of_date").df()
+    as_of = dbt.ref("int_build_dates").df()
     as_of_date = as_date(as_of["as_of_date"].iloc[0])
     return backtest(purchase_days, as_of_date, settings)

@@ -20,6 +20,6 @@ def model(dbt, session):
         min_repeat_buyers=int(dbt.config.get("clv_min_repeat_buyers")),
     )
     summary = dbt.ref("int_customers_clv_summarised").df()
-    as_of = dbt.ref("int_as_of_date").df()
+    as_of = dbt.ref("int_build_dates").df()
     as_of_date = as_date(as_of["as_of_date"].iloc[0])
     return parameters_row(fit_outcome(summary, settings), None, as_of_date, settings)

@@ -13,7 +13,7 @@ orders as (
 
 as_of as (
 
-    select as_of_date from {{ ref('int_as_of_date') }}
+    select as_of_date from {{ ref('int_build_dates') }}
 
 ),
 

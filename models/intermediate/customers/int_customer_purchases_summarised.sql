@@ -26,7 +26,7 @@ order_summary as (
 
 as_of as (
 
-    select as_of_date from {{ ref('int_as_of_date') }}
+    select as_of_date from {{ ref('int_build_dates') }}
 
 ),
 
@@ -62,13 +62,6 @@ day_summary as (
             when purchase_day_number_desc = {{ var('loyal_min_purchase_days_365') }} and days_ago < 365
                 then purchase_date
         end) as loyal_threshold_reached_date,
-        {#- The largest gap that ended inside the reactivation window, and the purchase that ended it. #}
-        max(case when days_ago < {{ var('reactivation_window_days') }} then gap_days end)
-            as reactivation_window_max_gap_days,
-        arg_max(
-            case when days_ago < {{ var('reactivation_window_days') }} then purchase_date end,
-            case when days_ago < {{ var('reactivation_window_days') }} then gap_days end
-        ) as reactivation_candidate_date,
         {% for w in windows %}
             count(case when days_ago < {{ w }} then 1 end) as purchase_days_last_{{ w }}d,
             count(case when days_ago >= {{ w }} and days_ago < {{ 2 * w }} then 1 end)

@@ -1,6 +1,5 @@
-{#- RFM scores and segment of every buyer as of the segment-migration comparison date (var
-    segment_migration_days before the as-of date), scored by the same macro as
-    int_customers_rfm_scored. #}
+{#- RFM scores and segment of every buyer as of the segment-migration comparison date
+    (int_build_dates.comparison_date), scored by the same macro as int_customers_rfm_scored. #}
 with
 
 purchase_days as (
@@ -9,16 +8,9 @@ purchase_days as (
 
 ),
 
-as_of as (
-
-    select as_of_date from {{ ref('int_as_of_date') }}
-
-),
-
 comparison as (
 
-    select cast({{ dbt.dateadd('day', -var('segment_migration_days'), 'as_of_date') }} as date) as comparison_date
-    from as_of
+    select comparison_date from {{ ref('int_build_dates') }}
 
 ),
 

@@ -18,7 +18,7 @@ privacy_requests as (
 
 as_of as (
 
-    select as_of_date from {{ ref('int_as_of_date') }}
+    select as_of_date from {{ ref('int_build_dates') }}
 
 ),
 

@@ -1,8 +1,8 @@
 {#- One row per customer per snapshot date: every month end from the month of the customer's
     first known activity (sign-up or first purchase, not before the first month with any purchase
     in the data) to the as-of date, plus the as-of date itself when it is not a month end
-    (is_history_snapshot), and the comparison date of segment_migration, var segment_migration_days
-    before the as-of date, for customers active by then (is_comparison_snapshot). #}
+    (is_history_snapshot), and the comparison date of segment_migration (int_build_dates) for
+    customers active by then (is_comparison_snapshot). #}
 with recursive
 
 customers as (
@@ -11,15 +11,18 @@ customers as (
 
 ),
 
-purchase_days as (
+purchases as (
 
-    select * from {{ ref('int_purchase_days_aggregated') }}
+    select * from {{ ref('int_customer_purchases_summarised') }}
 
 ),
 
 as_of as (
 
-    select as_of_date from {{ ref('int_as_of_date') }}
+    select
+        as_of_date,
+        comparison_date
+    from {{ ref('int_build_dates') }}
 
 ),
 
@@ -27,16 +30,15 @@ first_purchases as (
 
     select
         customer_id,
-        min(purchase_date) as first_purchase_date
-    from purchase_days
-    group by 1
+        first_purchase_date
+    from purchases
 
 ),
 
 data_start as (
 
-    select cast({{ dbt.date_trunc('month', 'min(purchase_date)') }} as date) as first_month
-    from purchase_days
+    select cast({{ dbt.date_trunc('month', 'min(first_purchase_date)') }} as date) as first_month
+    from first_purchases
 
 ),
 
@@ -75,9 +77,9 @@ candidate_dates as (
 
     union all
 
-    {#- The comparison date of segment_migration: var segment_migration_days before the as-of date. #}
+    {#- The comparison date of segment_migration (int_build_dates). #}
     select
-        cast({{ dbt.dateadd('day', -var('segment_migration_days'), 'as_of_date') }} as date) as snapshot_date,
+        comparison_date as snapshot_date,
         false as is_history_date,
         true as is_comparison_date
     from as_of

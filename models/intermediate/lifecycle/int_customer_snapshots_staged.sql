@@ -1,7 +1,8 @@
 {#- The lifecycle stage of every customer at every snapshot date (history month ends, the as-of
-    date and the segment-migration comparison date), by the same rules as customer_lifecycle: both
-    call the macros in macros/lifecycle_rules.sql. The probability of being alive uses this build's
-    BG/NBD parameters. #}
+    date and the segment-migration comparison date): the rules of macros/lifecycle_rules.sql,
+    applied once, to the inputs of int_customer_snapshots_summarised. customer_lifecycle is its
+    as-of row, customer_lifecycle_history its history rows, segment_migration reads its comparison
+    rows. #}
 with
 
 snapshots as (
@@ -10,18 +11,14 @@ snapshots as (
 
 ),
 
-parameters as (
-
-    select * from {{ ref('int_clv_models_fitted') }}
-
-),
-
 population as (
 
     {#- The population's typical gap at each snapshot: the median of the buyers' median gaps. #}
     select
         snapshot_date,
-        coalesce(median(case when gap_count > 0 then median_gap_days end), 90) as population_gap_days
+        coalesce(
+            median(case when gap_count > 0 then median_gap_days end), {{ var('population_gap_fallback_days') }}
+        ) as population_gap_days
     from snapshots
     group by 1
 
@@ -33,20 +30,10 @@ thresholds as (
         snapshots.*,
         {{ lifecycle_typical_gap(
             'snapshots.median_gap_days', 'snapshots.gap_count', 'population.population_gap_days'
-        ) }} as typical_gap_days,
-        case
-            when snapshots.has_purchased
-                then {{ bgnbd_p_alive(
-                    'snapshots.purchase_days - 1',
-                    dbt.datediff('snapshots.first_purchase_date', 'snapshots.last_purchase_date', 'day'),
-                    'snapshots.days_since_first_purchase',
-                    'parameters.r', 'parameters.alpha', 'parameters.a', 'parameters.b'
-                ) }}
-        end as p_alive
+        ) }} as typical_gap_days
     from snapshots
     inner join population
         on snapshots.snapshot_date = population.snapshot_date
-    cross join parameters
 
 ),
 
@@ -59,7 +46,7 @@ bounded as (
 
 ),
 
-flagged as (
+with_at_risk as (
 
     select
         *,
@@ -68,20 +55,29 @@ flagged as (
 
 ),
 
+flags as (
+
+    select
+        *,
+        {{ lifecycle_is_churned('days_since_last_purchase', 'churn_threshold_days') }} as is_churned,
+        {{ lifecycle_has_low_p_alive('p_alive') }} as has_low_p_alive,
+        {{ lifecycle_is_at_risk('days_since_last_purchase', 'at_risk_threshold_days', 'p_alive') }} as is_at_risk,
+        {{ lifecycle_is_reactivated('reactivation_window_max_gap_days', 'churn_threshold_days') }} as is_reactivated,
+        {{ lifecycle_is_new('days_since_first_purchase') }} as is_new,
+        {{ lifecycle_is_loyal('purchase_days_last_365d') }} as is_loyal
+    from with_at_risk
+
+),
+
 staged as (
 
     select
         *,
         {{ lifecycle_stage(
-            'has_purchased',
-            lifecycle_is_churned('days_since_last_purchase', 'churn_threshold_days'),
-            lifecycle_is_at_risk('days_since_last_purchase', 'at_risk_threshold_days', 'p_alive'),
-            lifecycle_is_reactivated('reactivation_window_max_gap_days', 'churn_threshold_days'),
-            lifecycle_is_new('days_since_first_purchase'),
-            'has_advocacy_signal_365d',
-            lifecycle_is_loyal('purchase_days_last_365d')
+            'has_purchased', 'is_churned', 'is_at_risk', 'is_reactivated',
+            'is_new', 'has_advocacy_signal_365d', 'is_loyal'
         ) }} as lifecycle_stage
-    from flagged
+    from flags
 
 ),
 
@@ -96,11 +92,27 @@ final as (
         is_comparison_snapshot,
         lifecycle_stage,
         has_purchased,
+        first_purchase_date,
+        last_purchase_date,
         purchase_days,
         purchase_days_last_365d,
         days_since_last_purchase,
+        days_since_first_purchase,
+        median_gap_days,
         typical_gap_days,
+        at_risk_threshold_days,
+        churn_threshold_days,
+        reactivation_window_max_gap_days,
+        reactivation_candidate_date,
         p_alive,
+        1.0 - p_alive as churn_probability,
+        has_advocacy_signal_365d,
+        is_new,
+        is_loyal,
+        has_low_p_alive,
+        is_at_risk,
+        is_churned,
+        is_reactivated,
         period_net_revenue,
         period_purchase_days
     from staged

@@ -1,8 +1,10 @@
 {#- For every customer and snapshot date (int_customer_snapshots_spined): the purchase history as
-    it stood at the end of that day, with the inputs the lifecycle rules need, computed the way
-    int_customer_purchases_summarised and int_customer_engagement_aggregated compute them for the
-    as-of date. Running values are carried forward from the latest purchase day on or before the
-    snapshot (one ordered pass, no range join); the trailing-window inputs use small range joins. #}
+    it stood at the end of that day, with every input the lifecycle rules need, computed here only
+    (customer_lifecycle is the as-of row of this chain): purchase days, gaps, days since the first
+    and last purchase, purchase days in the trailing 365 days, the reactivation gap, the advocacy
+    signal and the BG/NBD probability of being alive over this build's fitted parameters. Running
+    values are carried forward from the latest purchase day on or before the snapshot (one ordered
+    pass, no range join); the trailing-window inputs use small range joins. #}
 with
 
 snapshots as (
@@ -20,6 +22,12 @@ purchase_days as (
 interactions as (
 
     select * from {{ ref('int_customer_interactions_unioned') }}
+
+),
+
+parameters as (
+
+    select * from {{ ref('int_clv_models_fitted') }}
 
 ),
 
@@ -121,12 +129,13 @@ year_before as (
 
 reactivation_gaps as (
 
-    {#- Gaps that ended in the reactivation window before the snapshot. Only gaps longer than the
-        churn floor can make a reactivation (every churn threshold is at least the floor). #}
+    {#- The largest gap that ended in the reactivation window before the snapshot (the window's
+        first purchase day, without a gap, ends none), and the purchase day that ended it. #}
     select
         snapshots.customer_id,
         snapshots.snapshot_date,
-        max(purchase_days.gap_days) as reactivation_window_max_gap_days
+        max(purchase_days.gap_days) as reactivation_window_max_gap_days,
+        arg_max(purchase_days.purchase_date, purchase_days.gap_days) as reactivation_candidate_date
     from snapshots
     inner join purchase_days
         on
@@ -134,7 +143,6 @@ reactivation_gaps as (
             and snapshots.snapshot_date >= purchase_days.purchase_date
             and {{ dbt.dateadd('day', -var('reactivation_window_days'), 'snapshots.snapshot_date') }}
             < purchase_days.purchase_date
-    where purchase_days.gap_days > {{ var('churn_floor_days') }}
     group by 1, 2
 
 ),
@@ -178,7 +186,7 @@ first_purchases as (
 
 ),
 
-final as (
+summarised as (
 
     select
         snapshots.customer_snapshot_id,
@@ -201,6 +209,7 @@ final as (
         coalesce(at_snapshot.purchase_days, 0) - coalesce(year_before.purchase_days_year_before, 0)
             as purchase_days_last_365d,
         reactivation_gaps.reactivation_window_max_gap_days,
+        reactivation_gaps.reactivation_candidate_date,
         coalesce(advocacy.has_advocacy_signal_365d, false) as has_advocacy_signal_365d,
         {#- Periods are months (to the as-of date); a comparison-only date has no period. #}
         case when snapshots.is_history_snapshot then coalesce(period_revenue.net_revenue, 0) end
@@ -224,6 +233,24 @@ final as (
         on
             snapshots.customer_id = period_revenue.customer_id
             and cast({{ dbt.last_day('snapshots.snapshot_date', 'month') }} as date) = period_revenue.period_end_date
+
+),
+
+final as (
+
+    select
+        summarised.*,
+        case
+            when summarised.has_purchased
+                then {{ bgnbd_p_alive(
+                    'summarised.purchase_days - 1',
+                    dbt.datediff('summarised.first_purchase_date', 'summarised.last_purchase_date', 'day'),
+                    'summarised.days_since_first_purchase',
+                    'parameters.r', 'parameters.alpha', 'parameters.a', 'parameters.b'
+                ) }}
+        end as p_alive
+    from summarised
+    cross join parameters
 
 )
 

@@ -109,7 +109,7 @@ quarantined_rows as (
 
 as_of as (
 
-    select as_of_date from {{ ref('int_as_of_date') }}
+    select as_of_date from {{ ref('int_build_dates') }}
 
 ),
 

@@ -39,8 +39,8 @@ comparison as (
 
     select
         as_of_date,
-        cast({{ dbt.dateadd('day', -var('segment_migration_days'), 'as_of_date') }} as date) as comparison_date
-    from {{ ref('int_as_of_date') }}
+        comparison_date
+    from {{ ref('int_build_dates') }}
 
 ),
 

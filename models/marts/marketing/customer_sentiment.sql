@@ -36,7 +36,7 @@ support_tickets as (
 
 as_of as (
 
-    select as_of_date from {{ ref('int_as_of_date') }}
+    select as_of_date from {{ ref('int_build_dates') }}
 
 ),
 
