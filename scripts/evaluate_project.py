@@ -32,7 +32,7 @@ from pathlib import Path
 
 FANOUT_THRESHOLD = 3
 TOO_MANY_JOINS_THRESHOLD = 7
-PARAMETER_MODELS = {"int_build_dates", "int_as_of_date"}
+PARAMETER_MODELS = {"int_build_dates"}
 
 # (rule, model) -> why it is so.
 ACCEPTED: dict[tuple[str, str], str] = {
