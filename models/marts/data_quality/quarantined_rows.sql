@@ -112,7 +112,7 @@ masked as (
     left join erased_records
         on
             unioned.source_table = 'crm_customers'
-            and unioned.record_key like erased_records.source_customer_id || '|%'
+            and {{ dbt.split_part('unioned.record_key', "'|'", 1) }} = erased_records.source_customer_id
 
 ),
 
