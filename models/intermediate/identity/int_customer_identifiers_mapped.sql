@@ -19,13 +19,11 @@ final as (
 
     select identifiers.*
     from identifiers
-    where not exists (
-        select 1
-        from erased
-        where
-            erased.identifier_type = identifiers.identifier_type
-            and erased.identifier_value = identifiers.identifier_value
-    )
+    left join erased
+        on
+            identifiers.identifier_type = erased.identifier_type
+            and identifiers.identifier_value = erased.identifier_value
+    where erased.identifier_value is null
 
 )
 

@@ -15,15 +15,20 @@ erased as (
 
 ),
 
+erased_people as (
+
+    select distinct customer_id
+    from erased
+
+),
+
 final as (
 
     select customer_records.*
     from customer_records
-    where not exists (
-        select 1
-        from erased
-        where erased.customer_id = customer_records.customer_id
-    )
+    left join erased_people
+        on customer_records.customer_id = erased_people.customer_id
+    where erased_people.customer_id is null
 
 )
 

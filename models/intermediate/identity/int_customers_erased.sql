@@ -73,10 +73,12 @@ requested_ids as (
 
     select
         {{ identifier_type('customer_id') }} as identifier_type,
-        source_customer_id as identifier_value,
-        source_customer_id as customer_id
+        erasure_requests.source_customer_id as identifier_value,
+        erasure_requests.source_customer_id as customer_id
     from erasure_requests
-    where source_customer_id not in (select source_customer_id from customer_records)
+    left join customer_records
+        on erasure_requests.source_customer_id = customer_records.source_customer_id
+    where customer_records.source_customer_id is null
 
 ),
 
@@ -145,18 +147,30 @@ unioned as (
 
 ),
 
-final as (
+deduplicated as (
 
+    {#- A card on records of two erased people is one row, of the smaller customer id. #}
     select
-        {{ dbt.concat(["unioned.identifier_type", "':'", "unioned.identifier_value"]) }} as erased_identifier_id,
-        min(unioned.customer_id) as customer_id,
         unioned.identifier_type,
         unioned.identifier_value,
+        min(unioned.customer_id) as customer_id,
         min(erased_people.requested_at) as requested_at
     from unioned
     left join erased_people
         on unioned.customer_id = erased_people.customer_id
-    group by unioned.identifier_type, unioned.identifier_value
+    group by 1, 2
+
+),
+
+final as (
+
+    select
+        {{ dbt.concat(["identifier_type", "':'", "identifier_value"]) }} as erased_identifier_id,
+        customer_id,
+        identifier_type,
+        identifier_value,
+        requested_at
+    from deduplicated
 
 )
 
