@@ -103,25 +103,21 @@ record_versions as (
 
     {#- Emails and cards on any version of an erased person's records, clean or quarantined, of
         any date. A value that names another, not erased, person as of the as-of date is theirs. #}
-    select
-        {{ identifier_type('email') }} as identifier_type,
-        crm_customers.email_normalised as identifier_value,
-        erased_records.customer_id
-    from crm_customers
-    inner join erased_records
-        on crm_customers.customer_id = erased_records.source_customer_id
-    where crm_customers.email_normalised is not null
+    {%- for type_name, column in [('email', 'email_normalised'), ('loyalty_card', 'loyalty_card_number')] %}
+        {%- if not loop.first %}
 
-    union all
+            union all
+        {%- endif %}
 
-    select
-        {{ identifier_type('loyalty_card') }} as identifier_type,
-        crm_customers.loyalty_card_number as identifier_value,
-        erased_records.customer_id
-    from crm_customers
-    inner join erased_records
-        on crm_customers.customer_id = erased_records.source_customer_id
-    where crm_customers.loyalty_card_number is not null
+        select
+            {{ identifier_type(type_name) }} as identifier_type,
+            crm_customers.{{ column }} as identifier_value,
+            erased_records.customer_id
+        from crm_customers
+        inner join erased_records
+            on crm_customers.customer_id = erased_records.source_customer_id
+        where crm_customers.{{ column }} is not null
+    {%- endfor %}
 
 ),
 
