@@ -11,21 +11,31 @@ from pathlib import Path
 
 import duckdb
 
+from lifecycle.publish.errors import PublishError
 from lifecycle.publish.files import previous_path, remove_db
 from lifecycle.validate import MARTS_SCHEMA
 
 
 def _erased_customer_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Resolved and source customer ids with an erasure request in the working warehouse."""
+    """Resolved and source customer ids of the erased people of the working warehouse.
+
+    Read from ``intermediate.int_customers_erased``, the one erasure model (a view over the staged
+    raw files, so the warehouse stores none of these ids).
+    """
     try:
         rows = con.execute(
-            "select distinct customer_id from intermediate.int_customer_records_resolved "
-            "where is_erased_customer and customer_id is not null "
-            "union select distinct source_customer_id from intermediate.int_customer_records_resolved "
-            "where is_erased_customer and source_customer_id is not null"
+            "select customer_id from intermediate.int_customers_erased "
+            "union select identifier_value from intermediate.int_customers_erased "
+            "where identifier_type = 'customer_id' order by 1"
         ).fetchall()
-    except duckdb.Error:
-        return []  # a warehouse without the identity model has no erasures to honour
+    except duckdb.CatalogException:
+        return []  # a warehouse without the erasure model has no erasures to honour
+    except duckdb.Error as exc:
+        # Privacy first: without the list, a serving or rollback copy could keep an erased person.
+        raise PublishError(
+            f"cannot list the erased customers (intermediate.int_customers_erased reads the raw files "
+            f"of the build, LIFECYCLE_RAW_DIR): {exc}"
+        ) from exc
     return [r[0] for r in rows]
 
 

@@ -36,19 +36,6 @@ value_ranked as (
 
 ),
 
-engagement_scored as (
-
-    select
-        customer_id,
-        sessions_last_{{ var('engagement_window_days') }}d
-        + email_clicks_last_{{ var('engagement_window_days') }}d * 2
-        + email_opens_last_{{ var('engagement_window_days') }}d
-        + store_visits_last_{{ var('engagement_window_days') }}d * 2
-        + product_views_last_{{ var('engagement_window_days') }}d * 0.2 as engagement_score
-    from engagement
-
-),
-
 final as (
 
     select
@@ -89,13 +76,13 @@ final as (
         coalesce(customers.country_code, 'unknown') as country_code,
         coalesce(customers.region, 'unknown') as region,
         case
-            when engagement_scored.engagement_score is null or engagement_scored.engagement_score = 0
+            when engagement.engagement_score is null or engagement.engagement_score = 0
                 then 'none'
-            when engagement_scored.engagement_score >= 10 then 'high'
-            when engagement_scored.engagement_score >= 3 then 'medium'
+            when engagement.engagement_score >= {{ var('engagement_high_min_score') }} then 'high'
+            when engagement.engagement_score >= {{ var('engagement_medium_min_score') }} then 'medium'
             else 'low'
         end as engagement_level,
-        cast(coalesce(engagement_scored.engagement_score, 0) as double) as engagement_score
+        cast(coalesce(engagement.engagement_score, 0) as double) as engagement_score
     from customers
     left join rfm
         on customers.customer_id = rfm.customer_id
@@ -103,8 +90,8 @@ final as (
         on customers.customer_id = value_ranked.customer_id
     left join purchases
         on customers.customer_id = purchases.customer_id
-    left join engagement_scored
-        on customers.customer_id = engagement_scored.customer_id
+    left join engagement
+        on customers.customer_id = engagement.customer_id
 
 )
 

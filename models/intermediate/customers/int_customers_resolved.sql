@@ -1,5 +1,5 @@
-{#- One row per resolved customer (a person across CRM records), test accounts and erased
-    customers left out. Attributes come from the most recently updated record of the person;
+{#- One row per resolved customer (a person across CRM records), test accounts left out (erased
+    people are not in int_customer_records_resolved). Attributes come from the most recently updated record of the person;
     signed_up_at is the earliest signup of any of their records. Marketing consent holds when the
     latest record consents and no consent withdrawal came after that record was updated. #}
 with
@@ -19,7 +19,7 @@ people as (
         max(consent_withdrawn_at) as consent_withdrawn_at,
         arg_max(source_customer_id, updated_at) as latest_source_customer_id
     from customer_records
-    where not is_test_customer and not is_erased_customer
+    where not is_test_customer
     group by 1
 
 ),

@@ -1,108 +1,29 @@
-{#- Every identifier a channel uses, mapped to the resolved customer_id: CRM customer ids (web and
-    app orders, email events, reviews, referrals), normalised emails (support tickets, NPS surveys),
-    loyalty cards (store transactions and visits) and anonymous ids stitched at login (clickstream).
-    An anonymous id seen logged in as several customers (a shared device) goes to the first one. #}
+{#- Every identifier a channel uses, mapped to the resolved customer_id
+    (int_customer_identifiers_linked), erased people's identifiers left out: none is stored (doc
+    block identity_erasure). #}
 with
 
-customer_records as (
+identifiers as (
 
-    select * from {{ ref('int_customer_records_resolved') }}
-
-),
-
-web_events as (
-
-    select * from {{ ref('stg_web__events') }}
+    select * from {{ ref('int_customer_identifiers_linked') }}
 
 ),
 
-as_of as (
+erased as (
 
-    select as_of_date from {{ ref('int_build_dates') }}
-
-),
-
-crm_ids as (
-
-    select
-        'customer_id' as identifier_type,
-        source_customer_id as identifier_value,
-        customer_id
-    from customer_records
-
-),
-
-emails as (
-
-    select distinct
-        'email' as identifier_type,
-        email_normalised as identifier_value,
-        customer_id
-    from customer_records
-    where email_normalised is not null
-
-),
-
-loyalty_cards as (
-
-    select
-        'loyalty_card' as identifier_type,
-        loyalty_card_number as identifier_value,
-        min(customer_id) as customer_id
-    from customer_records
-    where loyalty_card_number is not null
-    group by 1, 2
-
-),
-
-logins as (
-
-    select
-        web_events.anonymous_id,
-        crm_ids.customer_id,
-        web_events.occurred_at
-    from web_events
-    cross join as_of
-    inner join crm_ids
-        on web_events.customer_id = crm_ids.identifier_value
-    where
-        web_events.quarantine_reason is null
-        and web_events.anonymous_id is not null
-        and cast(web_events.occurred_at as date) <= as_of.as_of_date
-
-),
-
-anonymous_ids as (
-
-    select
-        'anonymous_id' as identifier_type,
-        anonymous_id as identifier_value,
-        arg_min(customer_id, occurred_at) as customer_id
-    from logins
-    group by 1, 2
-
-),
-
-unioned as (
-
-    select * from crm_ids
-    union all
-    select * from emails
-    union all
-    select * from loyalty_cards
-    union all
-    select * from anonymous_ids
+    select * from {{ ref('int_customers_erased') }}
 
 ),
 
 final as (
 
-    select
-        {{ dbt.concat(["identifier_type", "':'", "identifier_value"]) }} as customer_identifier_id,
-        identifier_type,
-        identifier_value,
-        customer_id
-    from unioned
+    select identifiers.*
+    from identifiers
+    left join erased
+        on
+            identifiers.identifier_type = erased.identifier_type
+            and identifiers.identifier_value = erased.identifier_value
+    where erased.identifier_value is null
 
 )
 

@@ -25,13 +25,7 @@ crm_customers as (
 
 identifiers as (
 
-    select * from {{ ref('int_customer_identifiers_mapped') }}
-
-),
-
-customer_records as (
-
-    select * from {{ ref('int_customer_records_resolved') }}
+    select * from {{ ref('int_customer_identifiers_flagged') }}
 
 ),
 
@@ -117,41 +111,41 @@ unioned as (
 
 ),
 
+identified as (
+
+    select
+        unioned.*,
+        coalesce(by_customer_id.customer_id, by_card.customer_id) as resolved_customer_id,
+        coalesce(by_customer_id.is_customer_erased, by_card.is_customer_erased, false) as is_customer_erased
+    from unioned
+    {{ join_identity('by_customer_id', 'customer_id', 'unioned.source_customer_id') }}
+    {{ join_identity('by_card', 'loyalty_card', 'unioned.loyalty_card_number') }}
+
+),
+
 final as (
 
     select
-        unioned.order_id,
-        unioned.source_table,
-        unioned.channel,
-        {#- Orders of an erased customer stay in revenue totals but lose the link to the person. #}
-        case
-            when not coalesce(customer_records.is_erased_customer, false)
-                then coalesce(by_customer_id.customer_id, by_card.customer_id)
-        end as customer_id,
-        unioned.source_customer_id,
-        unioned.loyalty_card_number,
-        unioned.store_id,
-        unioned.ordered_at,
-        unioned.order_date,
-        unioned.order_status,
-        unioned.currency_code,
-        unioned.fx_rate_to_reporting,
-        unioned.discount_amount,
-        unioned.shipping_amount,
-        unioned.tax_amount,
-        coalesce(customer_records.is_erased_customer, false) as is_customer_erased,
-        unioned.exclusion_reason
-    from unioned
-    left join identifiers as by_customer_id
-        on
-            by_customer_id.identifier_type = 'customer_id'
-            and unioned.source_customer_id = by_customer_id.identifier_value
-    left join identifiers as by_card
-        on
-            by_card.identifier_type = 'loyalty_card'
-            and unioned.loyalty_card_number = by_card.identifier_value
-    left join customer_records
-        on coalesce(by_customer_id.identifier_value, by_card.customer_id) = customer_records.source_customer_id
+        order_id,
+        source_table,
+        channel,
+        {#- Orders of an erased customer stay in revenue totals but lose every link to the person:
+            no customer id, source id or card (doc block identity_erasure). #}
+        case when not is_customer_erased then resolved_customer_id end as customer_id,
+        case when not is_customer_erased then source_customer_id end as source_customer_id,
+        case when not is_customer_erased then loyalty_card_number end as loyalty_card_number,
+        store_id,
+        ordered_at,
+        order_date,
+        order_status,
+        currency_code,
+        fx_rate_to_reporting,
+        discount_amount,
+        shipping_amount,
+        tax_amount,
+        is_customer_erased,
+        exclusion_reason
+    from identified
 
 )
 

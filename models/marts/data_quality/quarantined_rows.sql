@@ -89,13 +89,14 @@ unioned as (
 
 ),
 
-erased_customers as (
+erased_records as (
 
-    {#- An erasure removes the customer's id from the quarantine log too: the key of a
-        quarantined CRM row (customer_id|updated_at) is masked. #}
-    select distinct customer_id
-    from {{ ref('stg_crm__privacy_requests') }}
-    where request_type = 'erasure' and quarantine_reason is null and customer_id is not null
+    {#- An erasure removes the person from the quarantine log too: the key of a quarantined CRM
+        row (customer_id|updated_at) of any record of an erased person is masked, whatever the
+        request's quality (doc block identity_erasure). #}
+    select identifier_value as source_customer_id
+    from {{ ref('int_customers_erased') }}
+    where identifier_type = {{ identifier_type('customer_id') }}
 
 ),
 
@@ -103,15 +104,15 @@ masked as (
 
     select
         unioned.source_table,
-        case when erased_customers.customer_id is null then unioned.record_key end as record_key,
+        case when erased_records.source_customer_id is null then unioned.record_key end as record_key,
         unioned.quarantine_reason,
         unioned.detected_in,
         unioned._loaded_at
     from unioned
-    left join erased_customers
+    left join erased_records
         on
             unioned.source_table = 'crm_customers'
-            and unioned.record_key like erased_customers.customer_id || '|%'
+            and {{ dbt.split_part('unioned.record_key', "'|'", 1) }} = erased_records.source_customer_id
 
 ),
 

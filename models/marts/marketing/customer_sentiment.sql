@@ -1,6 +1,6 @@
 {#- One row per customer: their latest NPS answer and category, review ratings and support tickets
     as of the as-of date. NPS answers and tickets carry an email, reviews a CRM customer id: both
-    reach the resolved customer through int_customer_identifiers_mapped, so no email reaches the
+    reach the resolved customer through the identity lookup (macro join_identity), so no email reaches the
     mart. Definitions: _marketing__docs.md. #}
 with
 
@@ -12,7 +12,7 @@ customers as (
 
 identifiers as (
 
-    select * from {{ ref('int_customer_identifiers_mapped') }}
+    select * from {{ ref('int_customer_identifiers_flagged') }}
 
 ),
 
@@ -51,8 +51,7 @@ nps as (
         {{ dbt.datediff('cast(nps_responses.responded_at as date)', 'as_of.as_of_date', 'day') }} as days_ago
     from nps_responses
     cross join as_of
-    inner join identifiers
-        on identifiers.identifier_type = 'email' and nps_responses.email_normalised = identifiers.identifier_value
+    {{ join_identity('identifiers', 'email', 'nps_responses.email_normalised', 'inner') }}
     where
         nps_responses.quarantine_reason is null
         and cast(nps_responses.responded_at as date) <= as_of.as_of_date
@@ -94,8 +93,7 @@ reviews as (
         {{ dbt.datediff('cast(product_reviews.reviewed_at as date)', 'as_of.as_of_date', 'day') }} as days_ago
     from product_reviews
     cross join as_of
-    inner join identifiers
-        on identifiers.identifier_type = 'customer_id' and product_reviews.customer_id = identifiers.identifier_value
+    {{ join_identity('identifiers', 'customer_id', 'product_reviews.customer_id', 'inner') }}
     where
         product_reviews.quarantine_reason is null
         and cast(product_reviews.reviewed_at as date) <= as_of.as_of_date
@@ -142,8 +140,7 @@ tickets as (
         max(cast(support_tickets.opened_at as date)) as last_support_ticket_date
     from support_tickets
     cross join as_of
-    inner join identifiers
-        on identifiers.identifier_type = 'email' and support_tickets.email_normalised = identifiers.identifier_value
+    {{ join_identity('identifiers', 'email', 'support_tickets.email_normalised', 'inner') }}
     where
         support_tickets.quarantine_reason is null
         and cast(support_tickets.opened_at as date) <= as_of.as_of_date

@@ -54,7 +54,7 @@ playbook as (
 
 identifiers as (
 
-    select * from {{ ref('int_customer_identifiers_mapped') }}
+    select * from {{ ref('int_customer_identifiers_flagged') }}
 
 ),
 
@@ -77,8 +77,7 @@ email_unsubscribes as (
     select distinct identifiers.customer_id
     from email_events
     cross join as_of
-    inner join identifiers
-        on identifiers.identifier_type = 'customer_id' and email_events.customer_id = identifiers.identifier_value
+    {{ join_identity('identifiers', 'customer_id', 'email_events.customer_id', 'inner') }}
     where
         email_events.event_type = 'unsubscribe'
         and (email_events.occurred_at is null or cast(email_events.occurred_at as date) <= as_of.as_of_date)
