@@ -13,7 +13,7 @@ import duckdb
 
 from lifecycle.publish.errors import PublishError
 from lifecycle.publish.files import previous_path, remove_db
-from lifecycle.validate import MARTS_SCHEMA
+from lifecycle.validation_report import MARTS_SCHEMA
 
 
 def _erased_customer_ids(con: duckdb.DuckDBPyConnection) -> list[str]:

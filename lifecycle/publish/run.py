@@ -27,7 +27,7 @@ from lifecycle.publish.files import (
 )
 from lifecycle.publish.privacy import Erasures
 from lifecycle.publish.serving import as_of_date, build_id_of, verify_copy, write_copy
-from lifecycle.validate import ValidationReport
+from lifecycle.validation_report import ValidationReport
 
 
 @dataclass

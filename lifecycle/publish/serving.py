@@ -13,7 +13,7 @@ import duckdb
 
 from lifecycle.publish.errors import PublishError
 from lifecycle.publish.files import PAUSE_DURING_COPY, pause
-from lifecycle.validate import MARTS_SCHEMA
+from lifecycle.validation_report import MARTS_SCHEMA
 
 MANIFEST_SCHEMA = "meta"
 MANIFEST_TABLE = "publish_manifest"
