@@ -45,6 +45,10 @@ ACCEPTED: dict[tuple[str, str], str] = {
     ("too_many_joins", "lifecycle_audiences"):
         "an audience row needs stage, value, segment, consent and the playbook: each from the one "
         "model that owns it, rather than recomputed",
+    ("rejoining_of_upstream_concepts", "int_customer_identifiers_flagged"):
+        "int_customer_identifiers_mapped is the stored identity map, erased people left out; the "
+        "ephemeral lookup adds their identifiers back only inside the SQL that needs them, so they "
+        "are never stored (doc block identity_erasure)",
     ("rejoining_of_upstream_concepts", "customer_segments"):
         "int_customers_rfm_scored is the RFM scoring rule on its own, so its dbt unit tests "
         "(quintile boundaries, ties) test the rule and nothing else",
