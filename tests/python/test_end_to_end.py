@@ -15,12 +15,16 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+import yaml
 from conftest import run_dbt
 
+from lifecycle import paths
 from lifecycle.generate import DirtyRates, expected_quarantine, generate
 from lifecycle.schema import RAW_TABLES
 
@@ -191,6 +195,65 @@ def test_clv_inputs_match_a_python_recomputation(con: duckdb.DuckDBPyConnection)
     assert (clv["frequency"] == days["nunique"] - 1).all()
     assert (clv["recency_days"] == (days["max"] - days["min"]).dt.days).all()
     assert (clv["tenure_days"] == (as_of - days["min"].dt.date).map(lambda d: d.days)).all()
+
+
+def test_stages_match_a_python_recomputation_of_the_rules(con: duckdb.DuckDBPyConnection) -> None:
+    """An independent oracle of the lifecycle rules (doc block marts_lifecycle_rules): the typical
+    gap, the thresholds, every flag and the stage of customer_lifecycle recomputed in pandas from
+    the netted orders (with the mart's reactivation gap and advocacy signal, customer_clv's p_alive
+    and the vars of dbt_project.yml as the other inputs)."""
+    v = yaml.safe_load((paths.PROJECT_ROOT / "dbt_project.yml").read_text())["vars"]
+    as_of = con.sql("select as_of_date from intermediate.int_build_dates").fetchone()[0]
+    orders = con.sql(
+        "select distinct customer_id, order_date from intermediate.int_orders_netted "
+        "where is_purchase and customer_id is not null order by customer_id, order_date"
+    ).df()
+    orders["days_ago"] = (pd.Timestamp(as_of) - orders["order_date"]).dt.days
+    orders["gap"] = orders.groupby("customer_id")["order_date"].diff().dt.days
+    days = orders.groupby("customer_id").agg(
+        days_since_last_purchase=("days_ago", "min"), days_since_first_purchase=("days_ago", "max"),
+        purchase_days_last_365d=("days_ago", lambda d: int((d < 365).sum())),
+        gap_count=("gap", "count"), median_gap=("gap", "median"),
+    )
+    mart = con.sql(
+        "select lifecycle.*, clv.p_alive from marts.customer_lifecycle as lifecycle "
+        "inner join marts.customer_clv as clv using (customer_id)"
+    ).df().set_index("customer_id")
+    buyers = mart[mart["lifecycle_stage"] != "prospect"]
+    assert set(buyers.index) == set(days.index)
+    days = days.loc[buyers.index]
+    for column in ("days_since_last_purchase", "days_since_first_purchase", "purchase_days_last_365d"):
+        assert (buyers[column] == days[column]).all(), column
+    repeat = days["gap_count"] > 0
+    population = days.loc[repeat, "median_gap"].median() if repeat.any() else v["population_gap_fallback_days"]
+    weight = v["gap_prior_weight"]
+    typical = (days["median_gap"].fillna(0) * days["gap_count"] + population * weight) / (days["gap_count"] + weight)
+    churn = np.minimum(np.maximum(v["churn_gap_multiple"] * typical, v["churn_floor_days"]), v["churn_cap_days"])
+    at_risk = np.minimum(np.maximum(v["at_risk_gap_multiple"] * typical, v["at_risk_floor_days"]), churn)
+    # The mart shows gaps and thresholds to one decimal.
+    for column, expected in (("typical_gap_days", typical), ("churn_threshold_days", churn),
+                             ("at_risk_threshold_days", at_risk)):
+        np.testing.assert_allclose(buyers[column], expected, atol=0.05 + 1e-9, err_msg=column)
+    flags = pd.DataFrame({
+        "is_churned": days["days_since_last_purchase"] > churn,
+        "is_at_risk": (days["days_since_last_purchase"] > at_risk)
+        | (buyers["p_alive"].fillna(1.0) < v["at_risk_p_alive"]),
+        "is_reactivated": buyers["reactivation_gap_days"].fillna(0) > churn,
+        "is_new": days["days_since_first_purchase"] < v["new_customer_days"],
+        "is_loyal": days["purchase_days_last_365d"] >= v["loyal_min_purchase_days_365"],
+    })
+    for column in flags.columns:
+        assert (buyers[column].astype(bool) == flags[column]).all(), column
+    stage = np.select(
+        [flags["is_churned"], flags["is_at_risk"], flags["is_reactivated"], flags["is_new"],
+         buyers["has_advocacy_signal"].astype(bool), flags["is_loyal"]],
+        ["churned", "at_risk", "reactivated", "new", "advocate", "loyal"],
+        default="active",
+    )
+    wrong = buyers[buyers["lifecycle_stage"] != stage]
+    assert wrong.empty, wrong[["lifecycle_stage"]].assign(expected=stage[buyers["lifecycle_stage"] != stage])
+    # Every precedence branch is exercised, so a swapped order would show.
+    assert set(stage) == {"churned", "at_risk", "reactivated", "new", "advocate", "loyal", "active"}
 
 
 def _cut_raw(src: Path, dst: Path, cut: date) -> None:
