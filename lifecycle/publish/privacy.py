@@ -22,19 +22,26 @@ def _erased_customer_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
     Read from ``intermediate.int_customers_erased``, the one erasure model (a view over the staged
     raw files, so the warehouse stores none of these ids).
     """
+    present = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'intermediate' and table_name = 'int_customers_erased'"
+    ).fetchone()
+    if not present or not present[0]:
+        return []  # a warehouse built before the erasure model has no erasures to honour
     try:
         rows = con.execute(
             "select customer_id from intermediate.int_customers_erased "
             "union select identifier_value from intermediate.int_customers_erased "
             "where identifier_type = 'customer_id' order by 1"
         ).fetchall()
-    except duckdb.CatalogException:
-        return []  # a warehouse without the erasure model has no erasures to honour
     except duckdb.Error as exc:
         # Privacy first: without the list, a serving or rollback copy could keep an erased person.
+        hint = "it reads the raw files of the build (LIFECYCLE_RAW_DIR)"
+        if "Catalog" in str(exc) and "does not exist" in str(exc):
+            hint = ("its views name the warehouse by the file name dbt built it under: publish the "
+                    "warehouse under that name, or rebuild it where it is")
         raise PublishError(
-            f"cannot list the erased customers (intermediate.int_customers_erased reads the raw files "
-            f"of the build, LIFECYCLE_RAW_DIR): {exc}"
+            f"cannot list the erased customers (intermediate.int_customers_erased: {hint}): {exc}"
         ) from exc
     return [r[0] for r in rows]
 

@@ -37,7 +37,9 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
 
 
 def _tampered(build: Build, tmp_path: Path, *statements: str) -> Path:
-    db = tmp_path / "tampered.duckdb"
+    # Same file name in another folder: the warehouse's views name it by the name dbt built it under.
+    db = tmp_path / "tampered" / build.db.name
+    db.parent.mkdir()
     shutil.copy(build.db, db)
     con = duckdb.connect(str(db))
     try:
