@@ -10,5 +10,6 @@ from lifecycle.clv_pipeline import as_date, backtest, settings_from_config
 def model(dbt, session):
     settings = settings_from_config(dbt.config.get("clv_settings"))
     purchase_days = dbt.ref("int_purchase_days_aggregated").df()
-    as_of_date = as_date(dbt.ref("int_build_dates").df()["as_of_date"].iloc[0])
+    build_dates = dbt.ref("int_build_dates").df()
+    as_of_date = as_date(build_dates["as_of_date"].iloc[0])
     return backtest(purchase_days, as_of_date, settings)

@@ -12,5 +12,6 @@ from lifecycle.clv_pipeline import as_date, fit_outcome, parameters_row, setting
 def model(dbt, session):
     settings = settings_from_config(dbt.config.get("clv_settings"))
     summary = dbt.ref("int_customers_clv_summarised").df()
-    as_of_date = as_date(dbt.ref("int_build_dates").df()["as_of_date"].iloc[0])
+    build_dates = dbt.ref("int_build_dates").df()
+    as_of_date = as_date(build_dates["as_of_date"].iloc[0])
     return parameters_row(fit_outcome(summary, settings), None, as_of_date, settings)
