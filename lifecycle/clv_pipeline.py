@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -68,6 +69,22 @@ class ClvSettings:
             raise ValueError(f"clv_holdout_days must be positive, got {self.holdout_days}")
         if not 0 <= self.at_risk_p_alive < 1:
             raise ValueError(f"at_risk_p_alive must be in [0, 1), got {self.at_risk_p_alive}")
+
+
+def settings_from_config(config: Mapping[str, object]) -> ClvSettings:
+    """The settings of a CLV dbt Python model from its one config key ``clv_settings``.
+
+    The key is a mapping of the ClvSettings field names to the dbt vars (the ``clv_config``
+    anchor in ``models/intermediate/clv/_clv__models.yml``); dbt renders the vars as text or
+    numbers, so each is converted to its field's type here.
+    """
+    return ClvSettings(
+        horizon_days=int(str(config["horizon_days"])),
+        annual_discount_rate=float(str(config["annual_discount_rate"])),
+        holdout_days=int(str(config["holdout_days"])),
+        min_repeat_buyers=int(str(config["min_repeat_buyers"])),
+        at_risk_p_alive=float(str(config["at_risk_p_alive"])),
+    )
 
 
 def as_date(value: object) -> date:

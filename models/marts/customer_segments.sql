@@ -48,9 +48,9 @@ final as (
         coalesce(rfm.rfm_segment, 'Prospect') as rfm_segment,
         case
             when value_ranked.customer_id is null then 'none'
-            when value_ranked.revenue_rank_share < 0.10 then 'top_10pct'
-            when value_ranked.revenue_rank_share < 0.30 then 'high'
-            when value_ranked.revenue_rank_share < 0.60 then 'medium'
+            when value_ranked.revenue_rank_share < {{ var('value_tier_top_share') }} then 'top_10pct'
+            when value_ranked.revenue_rank_share < {{ var('value_tier_high_share') }} then 'high'
+            when value_ranked.revenue_rank_share < {{ var('value_tier_medium_share') }} then 'medium'
             else 'low'
         end as value_tier,
         customers.channel_mix,
@@ -58,8 +58,10 @@ final as (
         coalesce(purchases.favourite_category, 'none') as favourite_category,
         case
             when purchases.customer_id is null then 'none'
-            when purchases.discounted_orders * 1.0 / purchases.purchase_orders >= 0.5 then 'deal_seeker'
-            when purchases.discounted_orders * 1.0 / purchases.purchase_orders >= 0.2 then 'occasional'
+            when purchases.discounted_orders * 1.0 / purchases.purchase_orders
+                >= {{ var('deal_seeker_min_discounted_share') }} then 'deal_seeker'
+            when purchases.discounted_orders * 1.0 / purchases.purchase_orders
+                >= {{ var('occasional_min_discounted_share') }} then 'occasional'
             else 'full_price'
         end as discount_affinity,
         case

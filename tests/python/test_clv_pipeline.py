@@ -16,8 +16,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
-from lifecycle import clv
+from lifecycle import clv, paths
 from lifecycle.clv import BgNbdFit, ClvFitError, GammaGammaFit
 from lifecycle.clv_pipeline import (
     NEXT_PURCHASE_MIN_P_ALIVE,
@@ -31,6 +32,7 @@ from lifecycle.clv_pipeline import (
     p_alive_crossing_days,
     parameters_row,
     score_customers,
+    settings_from_config,
 )
 from lifecycle.clv_status import DEGENERATE_ALIVE_SHARE, DEGENERATE_P_ALIVE, MODEL_STATUSES
 
@@ -166,6 +168,40 @@ def test_settings_accept_boundary_values() -> None:
     s = ClvSettings(horizon_days=1, annual_discount_rate=0.0, holdout_days=1, at_risk_p_alive=0.0)
     assert (s.horizon_days, s.annual_discount_rate, s.holdout_days, s.at_risk_p_alive) == (1, 0.0, 1, 0.0)
     assert ClvSettings(annual_discount_rate=-0.5).annual_discount_rate == -0.5
+
+
+def test_settings_from_config_reads_every_var_as_text_or_number() -> None:
+    # dbt renders "{{ var(...) }}" in a config as a number, or as text when a var is given as text.
+    as_numbers = {"horizon_days": 90, "annual_discount_rate": 0.05, "holdout_days": 30}
+    as_numbers |= {"min_repeat_buyers": 20, "at_risk_p_alive": 0.2}
+    as_text = {key: str(value) for key, value in as_numbers.items()}
+    expected = ClvSettings(
+        horizon_days=90, annual_discount_rate=0.05, holdout_days=30, min_repeat_buyers=20, at_risk_p_alive=0.2
+    )
+    assert settings_from_config(as_text) == expected
+    assert settings_from_config(as_numbers) == expected
+    with pytest.raises(ValueError, match="clv_holdout_days must be positive"):
+        settings_from_config({**as_numbers, "holdout_days": 0})
+    with pytest.raises(KeyError):
+        settings_from_config({k: v for k, v in as_numbers.items() if k != "at_risk_p_alive"})
+
+
+def test_clv_models_config_passes_each_setting_its_dbt_var() -> None:
+    # The clv_config anchor is the one place the CLV Python models get the dbt vars from.
+    doc = yaml.safe_load((paths.PROJECT_ROOT / "models/intermediate/clv/_clv__models.yml").read_text())
+    configs = {m["name"]: m.get("config", {}) for m in doc["models"]}
+    python_models = ["int_clv_models_fitted", "int_customers_clv_predicted", "int_clv_backtest_evaluated"]
+    var_of = {
+        "horizon_days": "clv_horizon_days",
+        "annual_discount_rate": "clv_annual_discount_rate",
+        "holdout_days": "clv_holdout_days",
+        "min_repeat_buyers": "clv_min_repeat_buyers",
+        "at_risk_p_alive": "at_risk_p_alive",
+    }
+    for name in python_models:
+        assert configs[name]["clv_settings"] == {k: f"{{{{ var('{v}') }}}}" for k, v in var_of.items()}, name
+        source = (paths.PROJECT_ROOT / f"models/intermediate/clv/{name}.py").read_text()
+        assert 'settings_from_config(dbt.config.get("clv_settings"))' in source, name
 
 
 @pytest.mark.parametrize(

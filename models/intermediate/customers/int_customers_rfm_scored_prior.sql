@@ -1,5 +1,5 @@
 {#- RFM scores and segment of every buyer as of the segment-migration comparison date
-    (int_build_dates.comparison_date), scored by the same macro as int_customers_rfm_scored. #}
+    (int_build_dates.comparison_date), scored by the same macro (rfm_scored) as int_customers_rfm_scored. #}
 with
 
 purchase_days as (
@@ -37,21 +37,9 @@ segments as (
 
 ),
 
-scored as (
-
-    select
-        customer_id,
-        days_since_last_purchase,
-        purchase_days,
-        net_revenue,
-        {{ rfm_score_columns() }}
-    from purchases
-
-),
-
 final as (
 
-    {{ rfm_code_and_segment('scored', 'segments') }}
+    {{ rfm_scored('purchases', 'segments') }}
 
 )
 

@@ -1,6 +1,10 @@
 {#- Every staging-valid line of both sales systems, with its parent order's currency applied:
     money in the reporting currency. exclusion_reason: orphan_line when the parent order is in no
     raw file, parent_quarantined when the parent was quarantined or excluded. #}
+{#- The line columns both sales systems' staging models name alike. #}
+{%- set shared_line_columns = [
+    'sku', 'category', 'quantity', 'returned_quantity', 'unit_price_local', 'unit_cost_local',
+] %}
 with
 
 shop_order_lines as (
@@ -40,12 +44,7 @@ lines as (
         'shop_order_lines' as source_table,
         'shop_orders' as parent_table,
         order_id,
-        sku,
-        category,
-        quantity,
-        returned_quantity,
-        unit_price_local,
-        unit_cost_local
+        {{ shared_line_columns | join(',\n        ') }}
     from shop_order_lines
     where quarantine_reason is null
 
@@ -56,12 +55,7 @@ lines as (
         'pos_transaction_lines' as source_table,
         'pos_transactions' as parent_table,
         transaction_id as order_id,
-        sku,
-        category,
-        quantity,
-        returned_quantity,
-        unit_price_local,
-        unit_cost_local
+        {{ shared_line_columns | join(',\n        ') }}
     from pos_transaction_lines
     where quarantine_reason is null
 
