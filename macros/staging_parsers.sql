@@ -34,14 +34,39 @@
     (nullif(trim({{ column }}), '') is not null and {{ parse_money(column) }} is null)
 {%- endmacro %}
 
+{#- True when a money string is empty, null or not a number: an amount that must be given. -#}
+{% macro is_missing_or_invalid_money(column) -%}
+    ({{ parse_money(column) }} is null)
+{%- endmacro %}
+
+{#- The UTC date of a raw timestamp string (null when it does not parse), see parse_timestamp_utc. -#}
+{% macro parse_date_utc(column) -%}
+    cast({{ parse_timestamp_utc(column) }} as date)
+{%- endmacro %}
+
 {#- Emails are matched case- and whitespace-insensitively. -#}
 {% macro normalise_email(column) -%}
     nullif(lower(trim({{ column }})), '')
 {%- endmacro %}
 
-{#- A business key: trimmed, empty means missing. -#}
-{% macro clean_key(column) -%}
+{#- Free text (a name, a city): trimmed, empty means missing. -#}
+{% macro clean_text(column) -%}
     nullif(trim({{ column }}), '')
+{%- endmacro %}
+
+{#- A business key (an id, a SKU): cleaned like text, see clean_text. -#}
+{% macro clean_key(column) -%}
+    {{ clean_text(column) }}
+{%- endmacro %}
+
+{#- A code (currency, country): trimmed and upper-cased. -#}
+{% macro clean_code(column) -%}
+    upper(trim({{ column }}))
+{%- endmacro %}
+
+{#- A label (category, channel, topic): trimmed and lower-cased; empty or null means `default`. -#}
+{% macro clean_label(column, default) -%}
+    coalesce(nullif(lower(trim({{ column }})), ''), '{{ default }}')
 {%- endmacro %}
 
 {#- Keep the latest load of each key; rows with a missing key are all kept (and quarantined). -#}
@@ -68,12 +93,8 @@
     end
 {%- endmacro %}
 
-{#- The row-level checks every event table shares: a key, a parseable timestamp, not after its load. -#}
-{% macro event_quarantine_reason(key_column, raw_timestamp_column, timestamp_column) -%}
-    case
-        when {{ key_column }} is null then 'missing_key'
-        when {{ raw_timestamp_column }} is null or {{ is_unparseable_timestamp(raw_timestamp_column) }}
-            then 'unparseable_timestamp'
-        when {{ timestamp_column }} > _loaded_at then 'future_timestamp'
-    end
+{#- The returned quantity of an order line, missing meaning none, clamped to 0..quantity: a credit
+    line (negative quantity) has no returns. -#}
+{% macro returned_quantity_capped(returned_quantity_column, quantity_column) -%}
+    least(greatest(coalesce({{ returned_quantity_column }}, 0), 0), greatest({{ quantity_column }}, 0))
 {%- endmacro %}

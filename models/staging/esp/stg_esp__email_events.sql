@@ -11,7 +11,7 @@ renamed as (
     select
         {{ clean_key('event_id') }} as email_event_id,
         {{ clean_key('customer_id') }} as customer_id,
-        nullif(trim(campaign_id), '') as campaign_id,
+        {{ clean_key('campaign_id') }} as campaign_id,
         lower(trim(event_type)) as event_type,
         occurred_at as occurred_at_raw,
         {{ parse_timestamp_utc('occurred_at') }} as occurred_at,

@@ -11,7 +11,7 @@ renamed as (
     select
         {{ clean_key('review_id') }} as product_review_id,
         {{ clean_key('customer_id') }} as customer_id,
-        nullif(trim(sku), '') as sku,
+        {{ clean_key('sku') }} as sku,
         rating,
         reviewed_at as reviewed_at_raw,
         {{ parse_timestamp_utc('reviewed_at') }} as reviewed_at,

@@ -12,7 +12,7 @@ renamed as (
         {{ clean_key('ticket_id') }} as support_ticket_id,
         {{ normalise_email('email') }} as email_normalised,
         lower(trim(channel)) as contact_channel,
-        coalesce(nullif(lower(trim(topic)), ''), 'other') as topic,
+        {{ clean_label('topic', 'other') }} as topic,
         opened_at as opened_at_raw,
         {{ parse_timestamp_utc('opened_at') }} as opened_at,
         {{ parse_timestamp_utc('resolved_at') }} as resolved_at,

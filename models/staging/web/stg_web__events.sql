@@ -14,7 +14,7 @@ renamed as (
         {{ clean_key('customer_id') }} as customer_id,
         case when lower(platform) like '%app%' then 'app' else 'web' end as platform,
         lower(trim(event_type)) as event_type,
-        nullif(trim(sku), '') as sku,
+        {{ clean_key('sku') }} as sku,
         occurred_at as occurred_at_raw,
         {{ parse_timestamp_utc('occurred_at') }} as occurred_at,
         _loaded_at
