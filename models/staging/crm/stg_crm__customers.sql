@@ -54,7 +54,7 @@ final as (
         last_name,
         loyalty_card_number,
         case
-            when birth_year between {{ var('min_birth_year') }} and {{ dbt.date_part('year', '_loaded_at') }}
+            when birth_year between {{ var('min_birth_year') }} and extract(year from _loaded_at)
                 then birth_year
         end as birth_year,
         gender,
