@@ -69,7 +69,8 @@
     coalesce(nullif(lower(trim({{ column }})), ''), '{{ default }}')
 {%- endmacro %}
 
-{#- Keep the latest load of each key; rows with a missing key are all kept (and quarantined). -#}
+{#- Keep the latest load of each key; rows with a missing key are all kept (and quarantined). A
+    qualify clause: it ends the select that keeps the rows (the final CTE of an event model). -#}
 {% macro latest_load_per_key(key_columns, tie_breaker) -%}
     qualify
         {% for key in key_columns %}{{ key }} is null or {% endfor %}

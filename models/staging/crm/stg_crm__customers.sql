@@ -37,13 +37,6 @@ renamed as (
 
 ),
 
-deduplicated as (
-
-    select * from renamed
-    {{ latest_load_per_key(['customer_id', 'updated_at_raw'], 'email_normalised') }}
-
-),
-
 final as (
 
     select
@@ -79,7 +72,8 @@ final as (
             ('future_timestamp', 'updated_at > _loaded_at'),
         ]) }} as quarantine_reason,
         _loaded_at
-    from deduplicated
+    from renamed
+    {{ latest_load_per_key(['customer_id', 'updated_at_raw'], 'email_normalised') }}
 
 )
 

@@ -19,13 +19,6 @@ renamed as (
 
 ),
 
-deduplicated as (
-
-    select * from renamed
-    {{ latest_load_per_key(['privacy_request_id'], 'requested_at_raw') }}
-
-),
-
 final as (
 
     select
@@ -37,7 +30,8 @@ final as (
             ['privacy_request_id', 'customer_id'], 'requested_at_raw', 'requested_at'
         ) }} as quarantine_reason,
         _loaded_at
-    from deduplicated
+    from renamed
+    {{ latest_load_per_key(['privacy_request_id'], 'requested_at_raw') }}
 
 )
 

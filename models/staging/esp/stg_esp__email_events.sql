@@ -20,13 +20,6 @@ renamed as (
 
 ),
 
-deduplicated as (
-
-    select * from renamed
-    {{ latest_load_per_key(['email_event_id'], 'occurred_at_raw') }}
-
-),
-
 final as (
 
     select
@@ -37,7 +30,8 @@ final as (
         occurred_at,
         {{ event_quarantine_reason('email_event_id', 'occurred_at_raw', 'occurred_at') }} as quarantine_reason,
         _loaded_at
-    from deduplicated
+    from renamed
+    {{ latest_load_per_key(['email_event_id'], 'occurred_at_raw') }}
 
 )
 

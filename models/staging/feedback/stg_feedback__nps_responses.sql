@@ -19,13 +19,6 @@ renamed as (
 
 ),
 
-deduplicated as (
-
-    select * from renamed
-    {{ latest_load_per_key(['nps_response_id'], 'responded_at_raw') }}
-
-),
-
 final as (
 
     select
@@ -40,7 +33,8 @@ final as (
             else {{ event_quarantine_reason('nps_response_id', 'responded_at_raw', 'responded_at') }}
         end as quarantine_reason,
         _loaded_at
-    from deduplicated
+    from renamed
+    {{ latest_load_per_key(['nps_response_id'], 'responded_at_raw') }}
 
 )
 

@@ -20,13 +20,6 @@ renamed as (
 
 ),
 
-deduplicated as (
-
-    select * from renamed
-    {{ latest_load_per_key(['product_review_id'], 'reviewed_at_raw') }}
-
-),
-
 final as (
 
     select
@@ -41,7 +34,8 @@ final as (
             else {{ event_quarantine_reason('product_review_id', 'reviewed_at_raw', 'reviewed_at') }}
         end as quarantine_reason,
         _loaded_at
-    from deduplicated
+    from renamed
+    {{ latest_load_per_key(['product_review_id'], 'reviewed_at_raw') }}
 
 )
 

@@ -21,13 +21,6 @@ renamed as (
 
 ),
 
-deduplicated as (
-
-    select * from renamed
-    {{ latest_load_per_key(['support_ticket_id'], 'opened_at_raw') }}
-
-),
-
 final as (
 
     select
@@ -40,7 +33,8 @@ final as (
         resolved_at is not null as is_resolved,
         {{ event_quarantine_reason('support_ticket_id', 'opened_at_raw', 'opened_at') }} as quarantine_reason,
         _loaded_at
-    from deduplicated
+    from renamed
+    {{ latest_load_per_key(['support_ticket_id'], 'opened_at_raw') }}
 
 )
 

@@ -23,13 +23,6 @@ renamed as (
 
 ),
 
-deduplicated as (
-
-    select * from renamed
-    {{ latest_load_per_key(['order_line_id'], 'order_id') }}
-
-),
-
 final as (
 
     select
@@ -43,7 +36,8 @@ final as (
         unit_cost_local,
         {{ order_line_quarantine_reason(['order_line_id', 'order_id'], 'quantity', 'unit_price_raw') }} as quarantine_reason,
         _loaded_at
-    from deduplicated
+    from renamed
+    {{ latest_load_per_key(['order_line_id'], 'order_id') }}
 
 )
 

@@ -22,13 +22,6 @@ renamed as (
 
 ),
 
-deduplicated as (
-
-    select * from renamed
-    {{ latest_load_per_key(['web_event_id'], 'occurred_at_raw') }}
-
-),
-
 final as (
 
     select
@@ -41,7 +34,8 @@ final as (
         occurred_at,
         {{ event_quarantine_reason('web_event_id', 'occurred_at_raw', 'occurred_at') }} as quarantine_reason,
         _loaded_at
-    from deduplicated
+    from renamed
+    {{ latest_load_per_key(['web_event_id'], 'occurred_at_raw') }}
 
 )
 
