@@ -99,3 +99,8 @@
 {% macro returned_quantity_capped(returned_quantity_column, quantity_column) -%}
     least(greatest(coalesce({{ returned_quantity_column }}, 0), 0), greatest({{ quantity_column }}, 0))
 {%- endmacro %}
+
+{#- True when a survey answer (a score, a rating) is missing or outside min_value..max_value. -#}
+{% macro is_outside_scale(column, min_value, max_value) -%}
+    ({{ column }} is null or {{ column }} not between {{ min_value }} and {{ max_value }})
+{%- endmacro %}

@@ -22,10 +22,12 @@
     {{ return(('unknown_currency', 'fx_rate_to_reporting is null')) }}
 {%- endmacro %}
 
-{#- An event: a key, a timestamp that is given and parses, not after its load; then `later_checks`. -#}
-{% macro event_quarantine_reason(key_columns, raw_timestamp_column, timestamp_column, later_checks=[]) -%}
-    {{ first_failed_check([
-        missing_key_check(key_columns),
+{#- An event: a key; then `value_checks` (a survey answer on its scale); then a timestamp that is
+    given and parses, not after its load; then `later_checks` (money, see order_quarantine_reason). -#}
+{% macro event_quarantine_reason(
+    key_columns, raw_timestamp_column, timestamp_column, value_checks=[], later_checks=[]
+) -%}
+    {{ first_failed_check([missing_key_check(key_columns)] + value_checks + [
         (
             'unparseable_timestamp',
             raw_timestamp_column ~ ' is null or ' ~ is_unparseable_timestamp(raw_timestamp_column)
@@ -41,7 +43,7 @@
     {%- for column in raw_money_columns -%}
         {%- do invalid_money.append(is_invalid_money(column)) -%}
     {%- endfor -%}
-    {{ event_quarantine_reason(key_column, raw_timestamp_column, timestamp_column, [
+    {{ event_quarantine_reason(key_column, raw_timestamp_column, timestamp_column, later_checks=[
         unknown_currency_check(),
         ('invalid_amount', invalid_money | join(' or ')),
     ]) }}

@@ -28,11 +28,10 @@ final as (
         sku,
         rating,
         reviewed_at,
-        case
-            when product_review_id is not null and (rating is null or rating not between 1 and 5)
-                then 'invalid_rating'
-            else {{ event_quarantine_reason('product_review_id', 'reviewed_at_raw', 'reviewed_at') }}
-        end as quarantine_reason,
+        {{ event_quarantine_reason(
+            'product_review_id', 'reviewed_at_raw', 'reviewed_at',
+            value_checks=[('invalid_rating', is_outside_scale('rating', 1, 5))],
+        ) }} as quarantine_reason,
         _loaded_at
     from renamed
     {{ latest_load_per_key(['product_review_id'], 'reviewed_at_raw') }}
