@@ -58,6 +58,17 @@
             and {{ relation }}.{{ date_column }} < reporting_rate.valid_until
 {%- endmacro %}
 
+{#- A raw money string (see parse_money) in the reporting currency, decimal(18, 2), for a row selected
+    with select_with_fx_rate_to_reporting. An empty amount is 0 unless missing_as_zero is false
+    (then null, like an amount that is not a number, and like any amount without a rate). -#}
+{% macro money_in_reporting_currency(raw_column, missing_as_zero=true) -%}
+    {%- set amount = parse_money(raw_column) -%}
+    {%- if missing_as_zero -%}
+        {%- set amount = 'coalesce(' ~ amount ~ ', 0)' -%}
+    {%- endif -%}
+    cast({{ amount }} * fx_rate_to_reporting as decimal(18, 2))
+{%- endmacro %}
+
 {#- Post-hook of the fx_rates seed: a reporting_currency the seed does not know (a typo, or a
     currency nobody added) fails the build at once, before any model converts money with it. -#}
 {% macro assert_reporting_currency_has_rate() -%}

@@ -3,9 +3,14 @@
     null for a missing or out-of-range score. -#}
 {% macro nps_category(score) -%}
     case
-        when {{ score }} is null or {{ score }} not between 0 and 10 then null
+        when {{ is_invalid_nps_score(score) }} then null
         when {{ score }} >= {{ var('promoter_min_score') }} then 'promoter'
         when {{ score }} <= {{ var('nps_detractor_max_score') }} then 'detractor'
         else 'passive'
     end
+{%- endmacro %}
+
+{#- True when a Net Promoter score is missing or off its 0-10 scale (quarantined as invalid_score). -#}
+{% macro is_invalid_nps_score(score) -%}
+    {{ is_outside_scale(score, 0, 10) }}
 {%- endmacro %}

@@ -34,17 +34,43 @@
     (nullif(trim({{ column }}), '') is not null and {{ parse_money(column) }} is null)
 {%- endmacro %}
 
+{#- True when a money string is empty, null or not a number: an amount that must be given. -#}
+{% macro is_missing_or_invalid_money(column) -%}
+    ({{ parse_money(column) }} is null)
+{%- endmacro %}
+
+{#- The UTC date of a raw timestamp string (null when it does not parse), see parse_timestamp_utc. -#}
+{% macro parse_date_utc(column) -%}
+    cast({{ parse_timestamp_utc(column) }} as date)
+{%- endmacro %}
+
 {#- Emails are matched case- and whitespace-insensitively. -#}
 {% macro normalise_email(column) -%}
     nullif(lower(trim({{ column }})), '')
 {%- endmacro %}
 
-{#- A business key: trimmed, empty means missing. -#}
-{% macro clean_key(column) -%}
+{#- Free text (a name, a city): trimmed, empty means missing. -#}
+{% macro clean_text(column) -%}
     nullif(trim({{ column }}), '')
 {%- endmacro %}
 
-{#- Keep the latest load of each key; rows with a missing key are all kept (and quarantined). -#}
+{#- A business key (an id, a SKU): cleaned like text, see clean_text. -#}
+{% macro clean_key(column) -%}
+    {{ clean_text(column) }}
+{%- endmacro %}
+
+{#- A code (currency, country): trimmed and upper-cased. -#}
+{% macro clean_code(column) -%}
+    upper(trim({{ column }}))
+{%- endmacro %}
+
+{#- A label (category, channel, topic): trimmed and lower-cased; empty or null means `default`. -#}
+{% macro clean_label(column, default) -%}
+    coalesce(nullif(lower(trim({{ column }})), ''), '{{ default }}')
+{%- endmacro %}
+
+{#- Keep the latest load of each key; rows with a missing key are all kept (and quarantined). A
+    qualify clause: it ends the select that keeps the rows (the final CTE of an event model). -#}
 {% macro latest_load_per_key(key_columns, tie_breaker) -%}
     qualify
         {% for key in key_columns %}{{ key }} is null or {% endfor %}
@@ -68,12 +94,13 @@
     end
 {%- endmacro %}
 
-{#- The row-level checks every event table shares: a key, a parseable timestamp, not after its load. -#}
-{% macro event_quarantine_reason(key_column, raw_timestamp_column, timestamp_column) -%}
-    case
-        when {{ key_column }} is null then 'missing_key'
-        when {{ raw_timestamp_column }} is null or {{ is_unparseable_timestamp(raw_timestamp_column) }}
-            then 'unparseable_timestamp'
-        when {{ timestamp_column }} > _loaded_at then 'future_timestamp'
-    end
+{#- The returned quantity of an order line, missing meaning none, clamped to 0..quantity: a credit
+    line (negative quantity) has no returns. -#}
+{% macro returned_quantity_capped(returned_quantity_column, quantity_column) -%}
+    least(greatest(coalesce({{ returned_quantity_column }}, 0), 0), greatest({{ quantity_column }}, 0))
+{%- endmacro %}
+
+{#- True when a survey answer (a score, a rating) is missing or outside min_value..max_value. -#}
+{% macro is_outside_scale(column, min_value, max_value) -%}
+    ({{ column }} is null or {{ column }} not between {{ min_value }} and {{ max_value }})
 {%- endmacro %}

@@ -11,11 +11,11 @@ renamed as (
     select
         {{ clean_key('customer_id') }} as customer_id,
         {{ normalise_email('email') }} as email_normalised,
-        nullif(trim(first_name), '') as first_name,
-        nullif(trim(last_name), '') as last_name,
+        {{ clean_text('first_name') }} as first_name,
+        {{ clean_text('last_name') }} as last_name,
         {{ clean_key('loyalty_card_number') }} as loyalty_card_number,
         birth_year,
-        case upper(trim(gender))
+        case {{ clean_code('gender') }}
             when 'F' then 'female'
             when 'FEMALE' then 'female'
             when 'M' then 'male'
@@ -23,24 +23,17 @@ renamed as (
             when 'X' then 'other'
             else 'unknown'
         end as gender,
-        upper(trim(country_code)) as country_code,
-        nullif(trim(region), '') as region,
-        nullif(trim(city), '') as city,
+        {{ clean_code('country_code') }} as country_code,
+        {{ clean_text('region') }} as region,
+        {{ clean_text('city') }} as city,
         {{ parse_timestamp_utc('signup_at') }} as signed_up_at,
-        coalesce(nullif(lower(trim(acquisition_channel)), ''), 'unknown') as acquisition_channel,
+        {{ clean_label('acquisition_channel', 'unknown') }} as acquisition_channel,
         coalesce(marketing_consent, false) as has_marketing_consent,
         {{ clean_key('updated_at') }} as updated_at_raw,
         {{ parse_timestamp_utc('updated_at') }} as updated_at,
         signup_at as signup_at_raw,
         _loaded_at
     from source
-
-),
-
-deduplicated as (
-
-    select * from renamed
-    {{ latest_load_per_key(['customer_id', 'updated_at_raw'], 'email_normalised') }}
 
 ),
 
@@ -53,7 +46,10 @@ final as (
         first_name,
         last_name,
         loyalty_card_number,
-        case when birth_year between 1900 and 2025 then birth_year end as birth_year,
+        case
+            when birth_year between {{ var('min_birth_year') }} and extract(year from _loaded_at)
+                then birth_year
+        end as birth_year,
         gender,
         country_code,
         region,
@@ -67,15 +63,17 @@ final as (
                 or email_normalised like '{{ pattern }}'
             {% endfor -%}
         ) as is_test_account,
-        case
-            when customer_id is null or updated_at_raw is null then 'missing_key'
-            when {{ is_unparseable_timestamp('updated_at_raw') }}
-                or {{ is_unparseable_timestamp('signup_at_raw') }}
-                then 'unparseable_timestamp'
-            when updated_at > _loaded_at then 'future_timestamp'
-        end as quarantine_reason,
+        {{ first_failed_check([
+            missing_key_check(['customer_id', 'updated_at_raw']),
+            (
+                'unparseable_timestamp',
+                is_unparseable_timestamp('updated_at_raw') ~ ' or ' ~ is_unparseable_timestamp('signup_at_raw')
+            ),
+            ('future_timestamp', 'updated_at > _loaded_at'),
+        ]) }} as quarantine_reason,
         _loaded_at
-    from deduplicated
+    from renamed
+    {{ latest_load_per_key(['customer_id', 'updated_at_raw'], 'email_normalised') }}
 
 )
 

@@ -19,13 +19,6 @@ renamed as (
 
 ),
 
-deduplicated as (
-
-    select * from renamed
-    {{ latest_load_per_key(['privacy_request_id'], 'requested_at_raw') }}
-
-),
-
 final as (
 
     select
@@ -33,14 +26,12 @@ final as (
         customer_id,
         request_type,
         requested_at,
-        case
-            when privacy_request_id is null or customer_id is null then 'missing_key'
-            when requested_at_raw is null or {{ is_unparseable_timestamp('requested_at_raw') }}
-                then 'unparseable_timestamp'
-            when requested_at > _loaded_at then 'future_timestamp'
-        end as quarantine_reason,
+        {{ event_quarantine_reason(
+            ['privacy_request_id', 'customer_id'], 'requested_at_raw', 'requested_at'
+        ) }} as quarantine_reason,
         _loaded_at
-    from deduplicated
+    from renamed
+    {{ latest_load_per_key(['privacy_request_id'], 'requested_at_raw') }}
 
 )
 

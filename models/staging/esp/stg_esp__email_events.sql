@@ -11,19 +11,12 @@ renamed as (
     select
         {{ clean_key('event_id') }} as email_event_id,
         {{ clean_key('customer_id') }} as customer_id,
-        nullif(trim(campaign_id), '') as campaign_id,
+        {{ clean_key('campaign_id') }} as campaign_id,
         lower(trim(event_type)) as event_type,
         occurred_at as occurred_at_raw,
         {{ parse_timestamp_utc('occurred_at') }} as occurred_at,
         _loaded_at
     from source
-
-),
-
-deduplicated as (
-
-    select * from renamed
-    {{ latest_load_per_key(['email_event_id'], 'occurred_at_raw') }}
 
 ),
 
@@ -37,7 +30,8 @@ final as (
         occurred_at,
         {{ event_quarantine_reason('email_event_id', 'occurred_at_raw', 'occurred_at') }} as quarantine_reason,
         _loaded_at
-    from deduplicated
+    from renamed
+    {{ latest_load_per_key(['email_event_id'], 'occurred_at_raw') }}
 
 )
 

@@ -19,13 +19,6 @@ renamed as (
 
 ),
 
-deduplicated as (
-
-    select * from renamed
-    {{ latest_load_per_key(['nps_response_id'], 'responded_at_raw') }}
-
-),
-
 final as (
 
     select
@@ -34,13 +27,13 @@ final as (
         nps_score,
         {{ nps_category('nps_score') }} as nps_category,
         responded_at,
-        case
-            when nps_response_id is not null and (nps_score is null or nps_score not between 0 and 10)
-                then 'invalid_score'
-            else {{ event_quarantine_reason('nps_response_id', 'responded_at_raw', 'responded_at') }}
-        end as quarantine_reason,
+        {{ event_quarantine_reason(
+            'nps_response_id', 'responded_at_raw', 'responded_at',
+            value_checks=[('invalid_score', is_invalid_nps_score('nps_score'))],
+        ) }} as quarantine_reason,
         _loaded_at
-    from deduplicated
+    from renamed
+    {{ latest_load_per_key(['nps_response_id'], 'responded_at_raw') }}
 
 )
 

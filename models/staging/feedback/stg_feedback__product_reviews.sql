@@ -11,19 +11,12 @@ renamed as (
     select
         {{ clean_key('review_id') }} as product_review_id,
         {{ clean_key('customer_id') }} as customer_id,
-        nullif(trim(sku), '') as sku,
+        {{ clean_key('sku') }} as sku,
         rating,
         reviewed_at as reviewed_at_raw,
         {{ parse_timestamp_utc('reviewed_at') }} as reviewed_at,
         _loaded_at
     from source
-
-),
-
-deduplicated as (
-
-    select * from renamed
-    {{ latest_load_per_key(['product_review_id'], 'reviewed_at_raw') }}
 
 ),
 
@@ -35,13 +28,13 @@ final as (
         sku,
         rating,
         reviewed_at,
-        case
-            when product_review_id is not null and (rating is null or rating not between 1 and 5)
-                then 'invalid_rating'
-            else {{ event_quarantine_reason('product_review_id', 'reviewed_at_raw', 'reviewed_at') }}
-        end as quarantine_reason,
+        {{ event_quarantine_reason(
+            'product_review_id', 'reviewed_at_raw', 'reviewed_at',
+            value_checks=[('invalid_rating', is_outside_scale('rating', 1, 5))],
+        ) }} as quarantine_reason,
         _loaded_at
-    from deduplicated
+    from renamed
+    {{ latest_load_per_key(['product_review_id'], 'reviewed_at_raw') }}
 
 )
 

@@ -19,13 +19,6 @@ renamed as (
 
 ),
 
-deduplicated as (
-
-    select * from renamed
-    {{ latest_load_per_key(['referral_id'], 'referred_at_raw') }}
-
-),
-
 final as (
 
     select
@@ -35,7 +28,8 @@ final as (
         referred_at,
         {{ event_quarantine_reason('referral_id', 'referred_at_raw', 'referred_at') }} as quarantine_reason,
         _loaded_at
-    from deduplicated
+    from renamed
+    {{ latest_load_per_key(['referral_id'], 'referred_at_raw') }}
 
 )
 

@@ -12,19 +12,12 @@ renamed as (
         {{ clean_key('ticket_id') }} as support_ticket_id,
         {{ normalise_email('email') }} as email_normalised,
         lower(trim(channel)) as contact_channel,
-        coalesce(nullif(lower(trim(topic)), ''), 'other') as topic,
+        {{ clean_label('topic', 'other') }} as topic,
         opened_at as opened_at_raw,
         {{ parse_timestamp_utc('opened_at') }} as opened_at,
         {{ parse_timestamp_utc('resolved_at') }} as resolved_at,
         _loaded_at
     from source
-
-),
-
-deduplicated as (
-
-    select * from renamed
-    {{ latest_load_per_key(['support_ticket_id'], 'opened_at_raw') }}
 
 ),
 
@@ -40,7 +33,8 @@ final as (
         resolved_at is not null as is_resolved,
         {{ event_quarantine_reason('support_ticket_id', 'opened_at_raw', 'opened_at') }} as quarantine_reason,
         _loaded_at
-    from deduplicated
+    from renamed
+    {{ latest_load_per_key(['support_ticket_id'], 'opened_at_raw') }}
 
 )
 

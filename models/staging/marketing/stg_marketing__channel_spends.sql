@@ -11,8 +11,8 @@ renamed as (
     select
         spend_date as spend_date_raw,
         try_cast(nullif(trim(spend_date), '') as date) as spend_date,
-        coalesce(nullif(lower(trim(channel)), ''), 'unknown') as acquisition_channel,
-        upper(trim(currency)) as currency_code,
+        {{ clean_label('channel', 'unknown') }} as acquisition_channel,
+        {{ clean_code('currency') }} as currency_code,
         amount as amount_raw,
         _loaded_at
     from source
@@ -40,15 +40,14 @@ final as (
         acquisition_channel,
         currency_code,
         fx_rate_to_reporting,
-        cast({{ parse_money('amount_raw') }} * fx_rate_to_reporting as decimal(18, 2)) as spend_amount,
-        case
-            when spend_date_raw is null then 'missing_key'
-            when spend_date is null then 'unparseable_timestamp'
-            when cast(spend_date as timestamp) > _loaded_at then 'future_timestamp'
-            when fx_rate_to_reporting is null then 'unknown_currency'
-            when {{ is_invalid_money('amount_raw') }} or nullif(trim(amount_raw), '') is null
-                then 'invalid_amount'
-        end as quarantine_reason,
+        {{ money_in_reporting_currency('amount_raw', missing_as_zero=false) }} as spend_amount,
+        {{ first_failed_check([
+            missing_key_check('spend_date_raw'),
+            ('unparseable_timestamp', 'spend_date is null'),
+            ('future_timestamp', 'cast(spend_date as timestamp) > _loaded_at'),
+            unknown_currency_check(),
+            ('invalid_amount', is_missing_or_invalid_money('amount_raw')),
+        ]) }} as quarantine_reason,
         _loaded_at
     from converted
 

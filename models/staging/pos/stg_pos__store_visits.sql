@@ -19,13 +19,6 @@ renamed as (
 
 ),
 
-deduplicated as (
-
-    select * from renamed
-    {{ latest_load_per_key(['store_visit_id'], 'visited_at_raw') }}
-
-),
-
 final as (
 
     select
@@ -35,7 +28,8 @@ final as (
         visited_at,
         {{ event_quarantine_reason('store_visit_id', 'visited_at_raw', 'visited_at') }} as quarantine_reason,
         _loaded_at
-    from deduplicated
+    from renamed
+    {{ latest_load_per_key(['store_visit_id'], 'visited_at_raw') }}
 
 )
 

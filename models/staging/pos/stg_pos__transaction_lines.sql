@@ -11,21 +11,15 @@ renamed as (
     select
         {{ clean_key('transaction_line_id') }} as transaction_line_id,
         {{ clean_key('transaction_id') }} as transaction_id,
-        nullif(trim(sku), '') as sku,
-        coalesce(nullif(lower(trim(category)), ''), 'unknown') as category,
+        {{ clean_key('sku') }} as sku,
+        {{ clean_label('category', 'unknown') }} as category,
         quantity,
+        {{ returned_quantity_capped('returned_quantity', 'quantity') }} as returned_quantity,
         unit_price as unit_price_raw,
-        unit_cost as unit_cost_local,
-        coalesce(returned_quantity, 0) as returned_quantity,
+        {{ parse_money('unit_price') }} as unit_price_local,
+        cast(unit_cost as decimal(18, 2)) as unit_cost_local,
         _loaded_at
     from source
-
-),
-
-deduplicated as (
-
-    select * from renamed
-    {{ latest_load_per_key(['transaction_line_id'], 'transaction_id') }}
 
 ),
 
@@ -37,17 +31,13 @@ final as (
         sku,
         category,
         quantity,
-        least(greatest(returned_quantity, 0), greatest(quantity, 0)) as returned_quantity,
-        cast({{ parse_money('unit_price_raw') }} as decimal(18, 2)) as unit_price_local,
-        cast(unit_cost_local as decimal(18, 2)) as unit_cost_local,
-        case
-            when transaction_line_id is null or transaction_id is null then 'missing_key'
-            when quantity is null or quantity = 0 then 'invalid_quantity'
-            when {{ is_invalid_money('unit_price_raw') }} or nullif(trim(unit_price_raw), '') is null
-                then 'invalid_amount'
-        end as quarantine_reason,
+        returned_quantity,
+        unit_price_local,
+        unit_cost_local,
+        {{ order_line_quarantine_reason(['transaction_line_id', 'transaction_id'], 'quantity', 'unit_price_raw') }} as quarantine_reason,
         _loaded_at
-    from deduplicated
+    from renamed
+    {{ latest_load_per_key(['transaction_line_id'], 'transaction_id') }}
 
 )
 

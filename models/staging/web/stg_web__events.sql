@@ -14,18 +14,11 @@ renamed as (
         {{ clean_key('customer_id') }} as customer_id,
         case when lower(platform) like '%app%' then 'app' else 'web' end as platform,
         lower(trim(event_type)) as event_type,
-        nullif(trim(sku), '') as sku,
+        {{ clean_key('sku') }} as sku,
         occurred_at as occurred_at_raw,
         {{ parse_timestamp_utc('occurred_at') }} as occurred_at,
         _loaded_at
     from source
-
-),
-
-deduplicated as (
-
-    select * from renamed
-    {{ latest_load_per_key(['web_event_id'], 'occurred_at_raw') }}
 
 ),
 
@@ -41,7 +34,8 @@ final as (
         occurred_at,
         {{ event_quarantine_reason('web_event_id', 'occurred_at_raw', 'occurred_at') }} as quarantine_reason,
         _loaded_at
-    from deduplicated
+    from renamed
+    {{ latest_load_per_key(['web_event_id'], 'occurred_at_raw') }}
 
 )
 
