@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lifecycle import paths
+from lifecycle import paths, resources
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -60,8 +60,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
 def dbt_env(dbt_args: list[str] | None = None) -> dict[str, str]:
     """The environment dbt runs with: profile dir, warehouse path and raw dir resolved, and the
     target and log paths of THIS warehouse (:func:`lifecycle.paths.artefacts`), so two warehouses
-    never overwrite each other's run results. ``dbt docs ...`` gets a target path of its own: its
-    run_results.json must not replace the build's, which ``lifecycle publish`` reads."""
+    never overwrite each other's run results, and DuckDB's threads, memory limit and spill
+    directory from the machine unless set (:mod:`lifecycle.resources`). ``dbt docs ...`` gets a
+    target path of its own: its run_results.json must not replace the build's, which
+    ``lifecycle publish`` reads."""
     env = dict(os.environ)
     env.setdefault("DBT_PROFILES_DIR", str(paths.PROJECT_ROOT / "profiles"))
     env["LIFECYCLE_DB"] = str(paths.warehouse_path())
@@ -74,7 +76,7 @@ def dbt_env(dbt_args: list[str] | None = None) -> dict[str, str]:
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
     env.setdefault("DO_NOT_TRACK", "1")
     paths.warehouse_path().parent.mkdir(parents=True, exist_ok=True)
-    return env
+    return resources.resource_env(env, paths.warehouse_path())
 
 
 def run_dbt(dbt_args: list[str]) -> int:
