@@ -193,3 +193,12 @@ def test_staging_tables_equal_a_full_refresh(daily_runs: DailyRuns) -> None:
     models = _incremental_models(daily_runs.incremental_db)
     ignore = [f"{model}.{column}" for model in models for column in BATCH_COLUMNS]
     assert compare(daily_runs.full_db, daily_runs.incremental_db, "staging", 1e-9, ignore) == []
+
+
+def test_a_changed_staging_var_asks_for_a_full_refresh(daily_runs: DailyRuns) -> None:
+    """Money is converted when a row is staged: another reporting currency stops the incremental run
+    (before it writes anything) instead of mixing currencies in one table."""
+    result = run_dbt(daily_runs.raw, daily_runs.incremental_db, "run", "--select", "stg_shop__orders",
+                     "--vars", "{reporting_currency: EUR}")
+    assert result.returncode != 0
+    assert "run with --full-refresh" in result.stdout
