@@ -1,8 +1,10 @@
+{{ config(materialized='incremental') }}
+
 with
 
 source as (
 
-    select * from {{ source('esp', 'email_events') }}
+    {{ select_new_loads(source('esp', 'email_events')) }}
 
 ),
 
@@ -20,7 +22,7 @@ renamed as (
 
 ),
 
-final as (
+staged as (
 
     select
         email_event_id,
@@ -32,6 +34,12 @@ final as (
         _loaded_at
     from renamed
     {{ latest_load_per_key(['email_event_id'], 'occurred_at_raw') }}
+
+),
+
+final as (
+
+    {{ select_staged_rows('staged', 'email_event_id') }}
 
 )
 

@@ -1,8 +1,10 @@
+{{ config(materialized='incremental') }}
+
 with
 
 source as (
 
-    select * from {{ source('pos', 'store_visits') }}
+    {{ select_new_loads(source('pos', 'store_visits')) }}
 
 ),
 
@@ -19,7 +21,7 @@ renamed as (
 
 ),
 
-final as (
+staged as (
 
     select
         store_visit_id,
@@ -30,6 +32,12 @@ final as (
         _loaded_at
     from renamed
     {{ latest_load_per_key(['store_visit_id'], 'visited_at_raw') }}
+
+),
+
+final as (
+
+    {{ select_staged_rows('staged', 'store_visit_id') }}
 
 )
 

@@ -1,8 +1,10 @@
+{{ config(materialized='incremental') }}
+
 with
 
 source as (
 
-    select * from {{ source('pos', 'pos_transaction_lines') }}
+    {{ select_new_loads(source('pos', 'pos_transaction_lines')) }}
 
 ),
 
@@ -23,7 +25,7 @@ renamed as (
 
 ),
 
-final as (
+staged as (
 
     select
         transaction_line_id,
@@ -38,6 +40,12 @@ final as (
         _loaded_at
     from renamed
     {{ latest_load_per_key(['transaction_line_id'], 'transaction_id') }}
+
+),
+
+final as (
+
+    {{ select_staged_rows('staged', 'transaction_line_id') }}
 
 )
 

@@ -1,8 +1,10 @@
+{{ config(materialized='incremental') }}
+
 with
 
 source as (
 
-    select * from {{ source('pos', 'pos_transactions') }}
+    {{ select_new_loads(source('pos', 'pos_transactions')) }}
 
 ),
 
@@ -37,7 +39,7 @@ converted as (
 
 ),
 
-final as (
+staged as (
 
     select
         transaction_id,
@@ -56,6 +58,12 @@ final as (
         ) }} as quarantine_reason,
         _loaded_at
     from converted
+
+),
+
+final as (
+
+    {{ select_staged_rows('staged', 'transaction_id') }}
 
 )
 

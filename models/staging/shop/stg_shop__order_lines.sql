@@ -1,8 +1,10 @@
+{{ config(materialized='incremental') }}
+
 with
 
 source as (
 
-    select * from {{ source('shop', 'shop_order_lines') }}
+    {{ select_new_loads(source('shop', 'shop_order_lines')) }}
 
 ),
 
@@ -23,7 +25,7 @@ renamed as (
 
 ),
 
-final as (
+staged as (
 
     select
         order_line_id,
@@ -38,6 +40,12 @@ final as (
         _loaded_at
     from renamed
     {{ latest_load_per_key(['order_line_id'], 'order_id') }}
+
+),
+
+final as (
+
+    {{ select_staged_rows('staged', 'order_line_id') }}
 
 )
 

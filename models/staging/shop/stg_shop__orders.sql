@@ -1,8 +1,10 @@
+{{ config(materialized='incremental') }}
+
 with
 
 source as (
 
-    select * from {{ source('shop', 'shop_orders') }}
+    {{ select_new_loads(source('shop', 'shop_orders')) }}
 
 ),
 
@@ -42,7 +44,7 @@ converted as (
 
 ),
 
-final as (
+staged as (
 
     select
         order_id,
@@ -61,6 +63,12 @@ final as (
         ) }} as quarantine_reason,
         _loaded_at
     from converted
+
+),
+
+final as (
+
+    {{ select_staged_rows('staged', 'order_id') }}
 
 )
 

@@ -1,8 +1,10 @@
+{{ config(materialized='incremental') }}
+
 with
 
 source as (
 
-    select * from {{ source('web', 'web_events') }}
+    {{ select_new_loads(source('web', 'web_events')) }}
 
 ),
 
@@ -22,7 +24,7 @@ renamed as (
 
 ),
 
-final as (
+staged as (
 
     select
         web_event_id,
@@ -36,6 +38,12 @@ final as (
         _loaded_at
     from renamed
     {{ latest_load_per_key(['web_event_id'], 'occurred_at_raw') }}
+
+),
+
+final as (
+
+    {{ select_staged_rows('staged', 'web_event_id') }}
 
 )
 
