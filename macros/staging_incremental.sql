@@ -117,12 +117,18 @@
 {%- endmacro %}
 
 {#- True when `relation` is an incremental model and the current test checks rows one batch at a
-    time (every generic test except those that reconcile the whole table with its source). -#}
+    time: every generic test. reconciles_with_source reads the whole table and restricts both of
+    its sides itself (latest_batch_loaded_after). -#}
 {% macro is_latest_batch_tested(relation) -%}
     {%- set whole_table_tests = ['reconciles_with_source'] -%}
     {%- if not execute or model.test_metadata is not defined or model.test_metadata.name in whole_table_tests -%}
         {{ return(false) }}
     {%- endif -%}
+    {{ return(is_incremental_relation(relation)) }}
+{%- endmacro %}
+
+{#- True when `relation` is the table of an incremental model of this project. -#}
+{% macro is_incremental_relation(relation) -%}
     {%- for node in graph.nodes.values()
         if node.resource_type == 'model' and node.config.materialized == 'incremental'
         and (node.alias or node.name) | lower == relation.identifier | lower
@@ -130,4 +136,22 @@
         {{ return(true) }}
     {%- endfor -%}
     {{ return(false) }}
+{%- endmacro %}
+
+{#- The latest batch of an incremental staging table, as a cut on _loaded_at: the latest load of
+    the rows written by earlier batches, as a string (none when the table is one batch: a full
+    build, or not an incremental model). The raw rows loaded after it are exactly those the latest
+    batch was staged from, and the table's rows loaded after it are exactly that batch: the run
+    re-read every raw row loaded at or after its cut (the table's latest load then), so no earlier
+    batch keeps a row loaded at the cut, and every row of the batch was loaded at or after it. -#}
+{% macro latest_batch_loaded_after(relation) -%}
+    {%- if not execute or not is_incremental_relation(relation) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set earlier -%}
+        select cast(max(_loaded_at) as {{ dbt.type_string() }})
+        from {{ relation }}
+        where _batch_at < (select max(_batch_at) from {{ relation }})
+    {%- endset -%}
+    {{ return(run_query(earlier).columns[0].values()[0]) }}
 {%- endmacro %}

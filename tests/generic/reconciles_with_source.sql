@@ -8,6 +8,10 @@
     expression for a key column (a SQL expression over the raw table) where the model normalises
     that column differently before deduplicating, so the test keys exactly as the model does.
 
+    On an incremental model after an incremental run, both sides are the latest batch: the raw rows
+    it was staged from and the rows it wrote (latest_batch_loaded_after); a full build compares
+    every row, so it also sees raw rows that went missing.
+
     Returns one row (raw_rows, complete_key_rows, distinct_keys, duplicate_rows, expected_rows,
     staged_rows) when the counts do not reconcile. #}
 {% test reconciles_with_source(model, source_name, table_name, key_columns, key_expressions={}) %}
@@ -20,6 +24,12 @@
         {%- do key_sql.append("nullif(trim(cast(" ~ key_column ~ " as " ~ dbt.type_string() ~ ")), '')") -%}
     {%- endif -%}
 {%- endfor %}
+{%- set loaded_after = latest_batch_loaded_after(model) -%}
+{%- set batch_filter -%}
+    {%- if loaded_after is not none %}
+    where _loaded_at > cast('{{ loaded_after }}' as {{ dbt.type_timestamp() }})
+    {%- endif -%}
+{%- endset %}
 
 with
 
@@ -30,6 +40,7 @@ raw_keys as (
             {{ expression }} as key_{{ loop.index }}{% if not loop.last %},{% endif %}
         {% endfor %}
     from {{ source(source_name, table_name) }}
+    {{- batch_filter }}
 
 ),
 
@@ -57,6 +68,7 @@ staged_counts as (
 
     select count(*) as staged_rows
     from {{ model }}
+    {{- batch_filter }}
 
 ),
 
