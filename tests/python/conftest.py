@@ -32,6 +32,7 @@ def run_dbt(raw_dir: Path, db: Path, *args: str, target: Path | None = None) -> 
         DBT_TARGET_PATH=str(target or db.parent / "target"),
         DBT_LOG_PATH=str(db.parent / "logs"),
     )
+    db.parent.mkdir(parents=True, exist_ok=True)
     dbt = Path(sys.executable).with_name("dbt")
     return subprocess.run(
         [str(dbt), *args], cwd=paths.PROJECT_ROOT, env=env, capture_output=True, text=True, check=False
