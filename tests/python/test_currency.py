@@ -23,7 +23,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import run_dbt
+from conftest import build_pool, run_dbt
 
 from lifecycle import generate, paths
 from lifecycle.schema import RAW_TABLES, TABLES
@@ -268,7 +268,13 @@ def test_unknown_currency_is_quarantined_and_named_in_the_log(
 @pytest.mark.slow
 def test_a_reporting_currency_without_rates_fails_at_once(tmp_path: Path) -> None:
     _write_raw(tmp_path / "raw")
-    result = run_dbt(tmp_path / "raw", tmp_path / "w.duckdb", "build", "--vars", "{reporting_currency: xyz}")
+    with build_pool() as pool:  # both refused builds side by side, each into its own warehouse
+        without_rates, not_iso = (
+            pool.submit(run_dbt, tmp_path / "raw", tmp_path / code / "w.duckdb", "build", "--vars",
+                        f"{{reporting_currency: {code}}}")
+            for code in ("xyz", "EURO")
+        )
+    result = without_rates.result()
     assert result.returncode != 0
     lines = [line for line in result.stdout.splitlines() if "reporting_currency 'XYZ' has no rate" in line]
     assert lines, result.stdout[-4000:]
@@ -276,7 +282,7 @@ def test_a_reporting_currency_without_rates_fails_at_once(tmp_path: Path) -> Non
     # Nothing that converts money ran.
     assert "OK created sql view model staging.stg_shop__orders" not in result.stdout
     # A code that is not ISO-shaped stops the build before anything runs, also with one line.
-    result = run_dbt(tmp_path / "raw", tmp_path / "w.duckdb", "build", "--vars", "{reporting_currency: EURO}")
+    result = not_iso.result()
     assert result.returncode != 0
     assert "reporting_currency 'EURO' is not a three-letter ISO 4217 code" in result.stdout
     assert " START " not in result.stdout

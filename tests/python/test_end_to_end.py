@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -22,7 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from conftest import run_dbt
+from conftest import build_pool, is_used, run_dbt
 
 from lifecycle import paths
 from lifecycle.generate import DirtyRates, expected_quarantine, generate
@@ -63,23 +64,39 @@ class Built:
     stdout: str
 
 
-def _build(tmp: Path, dirty: DirtyRates, *extra: str) -> Built:
-    raw = tmp / "raw"
-    manifest = generate(scale="demo", seed=7, out=raw, progress=False, dirty=dirty, n_customers=N_CUSTOMERS)
-    db = tmp / "warehouse.duckdb"
-    result = run_dbt(raw, db, "build", *extra)
+def _build(raw: Path, manifest: dict) -> Built:
+    db = raw.parent / "warehouse.duckdb"
+    result = run_dbt(raw, db, "build")
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     return Built(raw, db, manifest, result.stdout)
 
 
 @pytest.fixture(scope="session")
-def dirty_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    return _build(tmp_path_factory.mktemp("dirty"), DirtyRates())
+def generated_builds(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Future[Built]]]:
+    """The dirty and the clean data set, each generated and built (side by side, conftest.build_pool)
+    when a selected test uses it."""
+    rates = {"dirty": DirtyRates(), "clean": DirtyRates.none()}
+    with build_pool() as pool:
+        futures = {}
+        for name in (n for n in rates if is_used(request, f"{n}_build")):
+            raw = tmp_path_factory.mktemp(name) / "raw"
+            manifest = generate(
+                scale="demo", seed=7, out=raw, progress=False, dirty=rates[name], n_customers=N_CUSTOMERS
+            )
+            futures[name] = pool.submit(_build, raw, manifest)
+        yield futures
 
 
 @pytest.fixture(scope="session")
-def clean_build(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    return _build(tmp_path_factory.mktemp("clean"), DirtyRates.none())
+def dirty_build(generated_builds: dict[str, Future[Built]]) -> Built:
+    return generated_builds["dirty"].result()
+
+
+@pytest.fixture(scope="session")
+def clean_build(generated_builds: dict[str, Future[Built]]) -> Built:
+    return generated_builds["clean"].result()
 
 
 @pytest.fixture()
@@ -279,20 +296,19 @@ def _cut_raw(src: Path, dst: Path, cut: date) -> None:
 
 
 def test_as_of_date_on_full_data_equals_data_cut_at_that_date(clean_build: Built, tmp_path: Path) -> None:
-    vars_arg = f"{{as_of_date: {CUT_DATE.isoformat()}}}"
+    args = ("build", "--select", "+path:models/marts", "--exclude", "test_type:data",
+            "--vars", f"{{as_of_date: {CUT_DATE.isoformat()}}}")
     full_db = tmp_path / "full" / "w.duckdb"
     full_db.parent.mkdir()
-    res = run_dbt(clean_build.raw_dir, full_db, "build", "--select", "+path:models/marts",
-                  "--exclude", "test_type:data", "--vars", vars_arg)
-    assert res.returncode == 0, res.stdout[-4000:]
     cut_raw = tmp_path / "cut_raw"
     _cut_raw(clean_build.raw_dir, cut_raw, CUT_DATE)
     cut_db = tmp_path / "cut" / "w.duckdb"
     cut_db.parent.mkdir()
-    res = run_dbt(
-        cut_raw, cut_db, "build", "--select", "+path:models/marts", "--exclude", "test_type:data", "--vars", vars_arg
-    )
-    assert res.returncode == 0, res.stdout[-4000:]
+    with build_pool() as pool:
+        full = pool.submit(run_dbt, clean_build.raw_dir, full_db, *args)
+        cut = pool.submit(run_dbt, cut_raw, cut_db, *args)
+        for res in (full.result(), cut.result()):
+            assert res.returncode == 0, res.stdout[-4000:]
     con = duckdb.connect()
     con.execute(f"attach '{full_db}' as full_wh (read_only)")
     con.execute(f"attach '{cut_db}' as cut_wh (read_only)")

@@ -9,7 +9,7 @@ import json
 import duckdb
 import numpy as np
 import pytest
-from conftest import run_dbt
+from conftest import Parsed, run_dbt
 
 from lifecycle import clv
 from lifecycle.clv import BgNbdFit
@@ -23,12 +23,12 @@ PARAMETERS = [(0.5, 40.0, 0.8, 3.0), (0.243, 30.9, 0.793, 2.426), (2.0, 5.0, 0.0
 
 
 @pytest.fixture(scope="module")
-def macro_sql(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The macro compiled by dbt over columns x, t_x, tenure, r, alpha, a, b."""
-    tmp = tmp_path_factory.mktemp("p_alive_macro")
+def macro_sql(parsed_project: Parsed, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The macro compiled by dbt over columns x, t_x, tenure, r, alpha, a, b (on the session's parse)."""
+    target = parsed_project.target_copy(tmp_path_factory.mktemp("p_alive_macro") / "target")
     inline = "select {{ bgnbd_p_alive('x', 't_x', 'tenure', 'r', 'alpha', 'a', 'b') }} as p_alive from rows"
-    result = run_dbt(tmp / "raw", tmp / "wh" / "lifecycle.duckdb", "compile", "--inline", inline, "--output", "json",
-                     "--log-format", "json")
+    result = run_dbt(parsed_project.raw_dir, parsed_project.db, "compile", "--inline", inline, "--output", "json",
+                     "--log-format", "json", target=target)
     assert result.returncode == 0, result.stdout[-3000:]
     for line in result.stdout.splitlines():
         event = json.loads(line)

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import run_dbt
+from conftest import Parsed
 
 from lifecycle import paths
 
@@ -20,10 +20,8 @@ def _run(manifest: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_every_finding_is_fixed_or_accepted_with_a_reason(tmp_path: Path) -> None:
-    parsed = run_dbt(tmp_path / "raw", tmp_path / "wh" / "lifecycle.duckdb", "parse")
-    assert parsed.returncode == 0, parsed.stdout[-3000:]
-    result = _run(tmp_path / "wh" / "target" / "manifest.json")
+def test_every_finding_is_fixed_or_accepted_with_a_reason(parsed_project: Parsed) -> None:
+    result = _run(parsed_project.manifest)
     assert result.returncode == 0, result.stdout
 
 

@@ -16,13 +16,14 @@ Each hand-written export of ``thin_data_sets`` goes through the importer and a f
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import run_dbt
+from conftest import build_pool, run_dbt, selected_params
 from thin_data_sets import DATA_SETS, write_csv
 
 from lifecycle.importer import import_transactions
@@ -52,17 +53,34 @@ class Built:
     stdout: str
 
 
-@pytest.fixture(scope="module", params=sorted(DATA_SETS))
-def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Built:
-    name: str = request.param
-    tmp = tmp_path_factory.mktemp(name)
-    rows = DATA_SETS[name]()
-    export = write_csv(rows, tmp / "export.csv")
-    import_transactions(export, tmp / "raw", customer_col="customer_id", date_col="order_date", amount_col="amount")
+def _build(name: str, rows: list[tuple[str, object, float]], tmp: Path) -> Built:
     db = tmp / "warehouse.duckdb"
     result = run_dbt(tmp / "raw", db, "build")
     assert result.returncode == 0, f"{name}:\n{result.stdout[-6000:]}{result.stderr[-3000:]}"
     return Built(name, rows, db, result.stdout)
+
+
+@pytest.fixture(scope="module")
+def builds(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Future[Built]]]:
+    """Every data set the selected tests use, imported and built side by side (conftest.build_pool)."""
+    with build_pool() as pool:
+        futures = {}
+        for name in selected_params(request, "built"):
+            tmp = tmp_path_factory.mktemp(name)
+            rows = DATA_SETS[name]()
+            export = write_csv(rows, tmp / "export.csv")
+            import_transactions(
+                export, tmp / "raw", customer_col="customer_id", date_col="order_date", amount_col="amount"
+            )
+            futures[name] = pool.submit(_build, name, rows, tmp)
+        yield futures
+
+
+@pytest.fixture(scope="module", params=sorted(DATA_SETS))
+def built(request: pytest.FixtureRequest, builds: dict[str, Future[Built]]) -> Built:
+    return builds[request.param].result()
 
 
 @pytest.fixture()
