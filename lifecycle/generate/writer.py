@@ -3,6 +3,7 @@ the empty tables, the manifest."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
 import sys
@@ -17,17 +18,26 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from lifecycle import schema
-from lifecycle.generate.chunk import generate_chunk
+from lifecycle.generate.chunk import Sink, generate_chunk
 from lifecycle.generate.context import Context
 from lifecycle.generate.defects import Stats
-from lifecycle.generate.scales import DirtyRates
+from lifecycle.generate.scales import END_DATE, DirtyRates
+from lifecycle.generate.times import Window, day_end_us
 
-Job = tuple[int, int, int]  # chunk index, customers before it, customers in it
+Job = tuple[int, int, int, bool]  # chunk index, customers before it, customers in it, a future cohort
+
+
+@dataclass(frozen=True)
+class Run:
+    """What a run writes: the window of rows, and the part files' name prefix ('part-' or 'part-20261001-')."""
+
+    window: Window
+    prefix: str = "part-"
 
 
 @dataclass(frozen=True)
 class Written:
-    """What writing a chunk left on disk (rows and part files per table) and what it injected."""
+    """What writing a chunk left on disk (new part files per table), the rows the folder holds, what it injected."""
 
     rows: dict[str, int]
     files: dict[str, int]
@@ -47,36 +57,42 @@ def clear_raw_dir(out: Path) -> None:
             stale.unlink()
 
 
-def write_chunk(ctx: Context, out: Path, job: Job) -> Written:
-    """Generate one chunk and write its part files (tables without rows get none)."""
-    index, first, size = job
-    rows: dict[str, int] = {}
-    files: dict[str, int] = {}
+def part_sink(out: Path, run: Run, index: int, rows: dict[str, int], files: dict[str, int]) -> Sink:
+    """A sink writing each table's new rows as part file <prefix><index>, counting rows held and files."""
 
-    def sink(name: str, table: pa.Table) -> None:
+    def sink(name: str, table: pa.Table, held: int) -> None:
+        rows[name] = rows.get(name, 0) + held
         if table.num_rows:
-            write_table(table, out / name / f"part-{index:05d}.parquet")
-            rows[name] = rows.get(name, 0) + table.num_rows
+            write_table(table, out / name / f"{run.prefix}{index:05d}.parquet")
             files[name] = files.get(name, 0) + 1
 
-    stats = generate_chunk(ctx, index, first + 1, size, sink)
+    return sink
+
+
+def write_chunk(ctx: Context, out: Path, job: Job, run: Run) -> Written:
+    """Generate one chunk and write its part files (tables without new rows get none)."""
+    index, first, size, future = job
+    rows: dict[str, int] = {}
+    files: dict[str, int] = {}
+    window = dataclasses.replace(run.window, first_us=day_end_us(END_DATE) if future else 0)
+    stats = generate_chunk(ctx, index, first + 1, size, part_sink(out, run, index, rows, files), window, future)
     return Written(rows, files, stats)
 
 
 def write_chunks(
-    ctx: Context, out: Path, jobs: Sequence[Job], workers: int, *, progress: bool, label: str
+    ctx: Context, out: Path, jobs: Sequence[Job], run: Run, workers: int, *, progress: bool, label: str
 ) -> list[Written]:
     """Every chunk written, in chunk order, by this process (workers <= 1) or a pool of workers."""
     results: list[Written] = []
     with tqdm(total=len(jobs), disable=not progress, file=sys.stderr, unit="chunk", desc=label) as bar:
         if workers <= 1:
             for job in jobs:
-                results.append(write_chunk(ctx, out, job))
+                results.append(write_chunk(ctx, out, job, run))
                 bar.update()
         else:
             spawn = multiprocessing.get_context("spawn")  # no fork of a process holding Arrow threads
             with ProcessPoolExecutor(workers, spawn, _init_worker, (ctx.seed, ctx.dirty)) as pool:
-                for result in pool.map(_pool_job, [(str(out), job) for job in jobs]):
+                for result in pool.map(_pool_job, [(str(out), job, run) for job in jobs]):
                     results.append(result)
                     bar.update()
     return results
@@ -88,6 +104,15 @@ def write_empty_tables(out: Path, files: dict[str, int]) -> dict[str, int]:
         if files[rt.name] == 0:
             write_table(rt.arrow_schema.empty_table(), out / rt.name / "part-00000.parquet")
     return {name: max(n, 1) for name, n in files.items()}
+
+
+def read_manifest(out: Path) -> dict[str, Any]:
+    """The manifest of a generated folder (ValueError when there is none)."""
+    path = out / "_manifest.json"
+    if not path.is_file():
+        raise ValueError(f"cannot append: {out} has no _manifest.json (generate the folder first)")
+    manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return manifest
 
 
 def write_manifest(out: Path, manifest: dict[str, Any]) -> None:
@@ -104,7 +129,7 @@ def _init_worker(seed: int, dirty: DirtyRates) -> None:
     _WORKER_CONTEXT = Context.build(seed, dirty)
 
 
-def _pool_job(job: tuple[str, Job]) -> Written:
+def _pool_job(job: tuple[str, Job, Run]) -> Written:
     assert _WORKER_CONTEXT is not None
-    out, chunk_job = job
-    return write_chunk(_WORKER_CONTEXT, Path(out), chunk_job)
+    out, chunk_job, run = job
+    return write_chunk(_WORKER_CONTEXT, Path(out), chunk_job, run)
