@@ -131,7 +131,7 @@ def generate(
     n_customers: int | None = None,
     chunk_customers: int = CHUNK_CUSTOMERS,
     workers: int | None = None,
-    end_date: dt.date = END_DATE,
+    end_date: dt.date | None = None,
     append: bool = False,
 ) -> dict[str, Any]:
     """Write the raw tables of a synthetic retailer to ``out`` and return the manifest.
@@ -140,7 +140,7 @@ def generate(
     n_customers overrides it (tests). out: the raw directory (default: the project's, see
     lifecycle.paths). dirty: the defect rates, :class:`DirtyRates` defaults when None.
     end_date: the folder holds the rows loaded by the end of that day (UTC), START_DATE to
-    HORIZON_DATE. append: add the rows loaded after the folder's end date, up to end_date, as new
+    HORIZON_DATE, END_DATE when None. append: add the rows loaded after the folder's end date, up to end_date, as new
     part files (the folder's manifest gives scale, seed and the rest; they must match).
     Customers are generated in chunks of chunk_customers, each written as one part file per
     table; workers (default: up to 2) processes generate chunks in parallel. The data depend
@@ -148,6 +148,7 @@ def generate(
     """
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}: expected one of {', '.join(SCALES)}")
+    end_date = END_DATE if end_date is None else end_date
     if not START_DATE <= end_date <= HORIZON_DATE:
         raise ValueError(f"end date {end_date} is outside {START_DATE} .. {HORIZON_DATE} (the simulated time)")
     dirty = DirtyRates() if dirty is None else dirty
