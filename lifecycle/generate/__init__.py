@@ -3,7 +3,18 @@
 ``generate(scale, seed, out)`` writes every table of :data:`lifecycle.schema.RAW_TABLES` to
 ``<out>/<table>/part-NNNNN.parquet`` (one part per chunk of customers) and ``<out>/_manifest.json``.
 
-The data describes a mid-size omnichannel retailer from 2023-10-01 to 2026-09-30:
+The data describes a mid-size omnichannel retailer from 2023-10-01 on. A folder generated to an
+end date D (``end_date``, default :data:`END_DATE` 2026-09-30) holds exactly the rows whose
+``_loaded_at`` is before the end of day D (UTC), as an export taken on D would: an event of D
+loaded after midnight is not there yet. The simulation does not depend on D: every chunk is
+simulated to :data:`HORIZON_DATE` from its own random streams, then cut, so generating to a
+later date and keeping the rows loaded by D gives exactly the rows of a generation to D. The
+scale's customers sign up by END_DATE; customers signing up after it are chunks of their own
+(a future cohort), simulated only when D is after END_DATE. ``append=True`` adds to a folder
+generated to D1 the rows loaded in (D1, D], as new part files ``part-YYYYMMDD-NNNNN.parquet``
+(named by D, so they sort after the folder's files; no file is rewritten). Late rows come
+naturally (evening events land after midnight) and from :data:`scales.LATE_SHARE`; re-loaded
+keys from the re-exports and next-day re-deliveries of :class:`DirtyRates`.
 
 * CRM customers in six countries (currency follows the country), about a quarter of them
   prospects who never buy, some with a later record version (moved city, changed consent).
@@ -45,17 +56,21 @@ The modules, in the order data flows through them:
 
 The manifest (``_manifest.json``, sorted keys, also returned by :func:`generate`):
 
-* ``scale``, ``seed``, ``n_customers``, ``chunk_customers``, ``start_date``, ``end_date``,
-  ``generator_version``, ``dirty_rates`` (the :class:`DirtyRates` used);
-* ``tables``: ``{table: {"rows": n, "files": n}}``, raw rows as written (duplicates included);
+* ``scale``, ``seed``, ``n_customers`` (the scale's customers, by END_DATE), ``chunk_customers``,
+  ``start_date``, ``end_date``, ``horizon_date``, ``generator_version``, ``dirty_rates`` (the
+  :class:`DirtyRates` used);
+* ``tables``: ``{table: {"rows": n, "files": n}}``, raw rows in the folder (duplicates included);
+* ``appends``: one ``{"end_date", "rows": {table: n}, "files": {table: n}}`` per append, what it added;
+* every count below is of the rows the folder holds (a row and its copies by their own load time);
 * ``injected``: ``{table: {reason: n}}``, rows given each defect (quarantine reason codes),
   including the orders of test accounts (``test_account``), orders of unknown customers and
   orphan lines;
 * ``lines_of_quarantined_orders``: ``{lines table: {"parent_quarantined": n, "orphan_line": n}}``,
   clean lines whose order is dropped (an order that lost its key leaves its lines orphaned);
 * ``expected_quarantine``: the two above added up, as :func:`expected_quarantine` returns them;
-* ``duplicates``: ``{table: {"duplicate_exact": n, "duplicate_reloaded": n}}``, extra raw rows
-  staging drops (exact copies, and re-loads of the same key with a later ``_loaded_at``);
+* ``duplicates``: ``{table: {"duplicate_exact": n, "duplicate_reloaded": n, "redelivered": n}}``,
+  extra raw rows staging drops (exact copies, re-loads of the same key with a later ``_loaded_at``,
+  and the next day's unchanged re-deliveries);
 * ``messy_amounts``: ``{table: n}``, rows with a valid but untidy money string;
 * ``test_account_customer_ids``, ``test_account_order_ids`` (shop order and POS transaction ids);
 * ``identity_groups``: emails of CRM customers written in more than one way (case, padding)

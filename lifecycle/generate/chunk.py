@@ -20,7 +20,7 @@ from lifecycle.generate.orders import dirty_order_tables, draw_orders, draw_purc
 from lifecycle.generate.streams import BASE, stream
 from lifecycle.generate.times import Window
 
-Sink = Callable[[str, pa.Table, int], None]  # a table's new rows, and how many rows the folder holds
+Sink = Callable[[str, pa.Table, np.ndarray, int], None]  # a table, which of its rows are new, how many are held
 
 
 def generate_chunk(ctx: Context, chunk: int, first_gid: int, n: int, sink: Sink, window: Window, future: bool) -> Stats:
@@ -42,27 +42,28 @@ def generate_chunk(ctx: Context, chunk: int, first_gid: int, n: int, sink: Sink,
     del order_tables
     parts = [order_defects]
 
-    def put(table: str, columns: Columns, eligible: np.ndarray | None = None) -> pa.Table:
-        """The table with its defects, handed to the sink; its counts go to parts; the rows held."""
+    def put(table: str, columns: Columns, eligible: np.ndarray | None = None) -> pa.ChunkedArray | pa.Array:
+        """The table with its defects, handed to the sink; its counts go to parts; the emails held, if any."""
         if eligible is None:
             eligible = np.ones(len(columns["_loaded_at"]), dtype=bool)
         done = inject(table, columns, eligible, ctx.dirty, ctx.seed, chunk, window)
         parts.append(done.stats)
-        return emit(sink, table, done.columns, window)
+        held = emit(sink, table, done.columns, window)
+        return pc.filter(done.columns["email"], pa.array(held)) if "email" in done.columns else pa.array([])
 
     last_buy = orders.last_purchase_s(customers.n)
     put("store_visits", store_visits(ctx, chunk, rng, customers, orders))
     put("web_events", *web_events(ctx, chunk, rng, customers, orders, last_buy))
     put("email_events", email_events(ctx, chunk, rng, customers, last_buy))
-    ticket_emails = put("support_tickets", support_tickets(ctx, chunk, rng, customers, orders))["email"]
+    ticket_emails = put("support_tickets", support_tickets(ctx, chunk, rng, customers, orders))
     put("product_reviews", product_reviews(ctx, chunk, rng, customers, orders))
-    nps_emails = put("nps_responses", nps_responses(ctx, chunk, rng, customers, orders))["email"]
+    nps_emails = put("nps_responses", nps_responses(ctx, chunk, rng, customers, orders))
     put("referrals", referrals(ctx, chunk, rng, customers, orders))
     put("privacy_requests", privacy_requests(chunk, rng, customers))
     records = crm_records(ctx, rng, customers)
     crm, crm_defects = dirty_crm(ctx, chunk, customers, records, window)
-    crm = emit(sink, "crm_customers", crm, window)
-    groups = identity_groups(crm["email"], [ticket_emails, nps_emails])
+    crm_held = emit(sink, "crm_customers", crm, window)
+    groups = identity_groups(pc.filter(crm["email"], pa.array(crm_held)), [ticket_emails, nps_emails])
     known = window.held(records.columns["_loaded_at"].cast(pa.int64()).to_numpy()[: customers.n])  # first versions
     people = Stats(
         test_customer_ids=tuple(customers.customer_ids.filter(pa.array(customers.test & known)).to_pylist()),
@@ -72,11 +73,11 @@ def generate_chunk(ctx: Context, chunk: int, first_gid: int, n: int, sink: Sink,
     return combine([*parts, crm_defects, people])
 
 
-def emit(sink: Sink, table: str, columns: Columns, window: Window) -> pa.Table:
-    """Build the Arrow table with the contract schema, pass its new rows to the sink, return the rows held."""
+def emit(sink: Sink, table: str, columns: Columns, window: Window) -> np.ndarray:
+    """Build the Arrow table with the contract schema, pass it and its new rows to the sink; the rows held."""
     rt = schema.TABLES[table]
     full = pa.Table.from_arrays([columns[c] for c in rt.column_names], schema=rt.arrow_schema)
     loaded = pc.cast(full["_loaded_at"], pa.int64()).to_numpy()
-    held = full.filter(pa.array(window.held(loaded)))
-    sink(table, full.filter(pa.array(window.new(loaded))), held.num_rows)
+    held = window.held(loaded)
+    sink(table, full, window.new(loaded), int(held.sum()))
     return held

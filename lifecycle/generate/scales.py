@@ -9,7 +9,7 @@ GENERATOR_VERSION = "2.0.0"
 
 START_DATE = dt.date(2023, 10, 1)
 END_DATE = dt.date(2026, 9, 30)  # the default end date: the last day of today's data set
-HORIZON_DATE = dt.date(2027, 9, 30)  # the simulation runs to here whatever the end date; the latest end date
+HORIZON_DATE = dt.date(2027, 3, 31)  # the simulation runs to here whatever the end date; the latest end date
 SCALES: dict[str, int] = {"demo": 5_000, "s": 50_000, "m": 300_000, "l": 1_000_000}
 CHUNK_CUSTOMERS = 50_000  # customers per chunk: one part file per table, about 0.7 GB of memory
 

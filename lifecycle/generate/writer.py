@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
@@ -44,8 +45,24 @@ class Written:
     stats: Stats
 
 
+ROW_GROUP = 1_000_000
+FILTER_SLICE = 250_000  # rows filtered (copied) at a time when only some rows of a table are written
+
+
 def write_table(table: pa.Table, path: Path) -> None:
-    pq.write_table(table, path, compression="zstd", row_group_size=1_000_000)
+    pq.write_table(table, path, compression="zstd", row_group_size=ROW_GROUP)
+
+
+def write_rows(table: pa.Table, rows: np.ndarray, path: Path) -> None:
+    """Write the rows of the table where rows is True, a slice at a time (no copy of the whole table)."""
+    if rows.all():
+        write_table(table, path)
+        return
+    with pq.ParquetWriter(path, table.schema, compression="zstd") as writer:
+        for start in range(0, table.num_rows, FILTER_SLICE):
+            part = table.slice(start, FILTER_SLICE).filter(pa.array(rows[start : start + FILTER_SLICE]))
+            if part.num_rows:
+                writer.write_table(part, row_group_size=ROW_GROUP)
 
 
 def clear_raw_dir(out: Path) -> None:
@@ -60,10 +77,10 @@ def clear_raw_dir(out: Path) -> None:
 def part_sink(out: Path, run: Run, index: int, rows: dict[str, int], files: dict[str, int]) -> Sink:
     """A sink writing each table's new rows as part file <prefix><index>, counting rows held and files."""
 
-    def sink(name: str, table: pa.Table, held: int) -> None:
+    def sink(name: str, table: pa.Table, new: np.ndarray, held: int) -> None:
         rows[name] = rows.get(name, 0) + held
-        if table.num_rows:
-            write_table(table, out / name / f"{run.prefix}{index:05d}.parquet")
+        if new.any():
+            write_rows(table, new, out / name / f"{run.prefix}{index:05d}.parquet")
             files[name] = files.get(name, 0) + 1
 
     return sink
