@@ -155,8 +155,8 @@ def generate(
     n_customers overrides it (tests). out: the raw directory (default: the project's, see
     lifecycle.paths). dirty: the defect rates, :class:`DirtyRates` defaults when None.
     end_date: the folder holds the rows loaded by the end of that day (UTC), START_DATE to
-    HORIZON_DATE, END_DATE when None. append: add the rows loaded after the folder's end date, up to end_date, as new
-    part files (the folder's manifest gives scale, seed and the rest; they must match).
+    HORIZON_DATE, END_DATE when None. append: add the rows loaded after the folder's end date,
+    up to end_date, as new part files (scale, seed and the rest must match the folder's manifest).
     Customers are generated in chunks of chunk_customers, each written as one part file per
     table; workers (default: up to 2) processes generate chunks in parallel. The data depend
     on scale (or n_customers), seed, dirty and chunk_customers only, not on workers or end_date.
@@ -181,7 +181,7 @@ def generate(
         clear_raw_dir(out)
         run = Run(Window(day_end_us(end_date)))
     ctx = Context.build(seed, dirty)
-    jobs = plan_chunks(total, chunk_customers, future=day_end_us(end_date) > day_end_us(END_DATE))
+    jobs = plan_chunks(total, chunk_customers, future=end_date > END_DATE)
     n_workers = min(workers if workers is not None else min(2, os.cpu_count() or 1), len(jobs))
     chunks = write_chunks(ctx, out, jobs, run, n_workers, progress=progress, label=f"generate {scale}")
     names = [rt.name for rt in schema.RAW_TABLES]
