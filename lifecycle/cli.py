@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import subprocess
@@ -15,9 +16,21 @@ from lifecycle import paths, resources
 def _cmd_generate(args: argparse.Namespace) -> int:
     from lifecycle.generate import generate
 
-    manifest = generate(scale=args.scale, seed=args.seed, out=Path(args.out), progress=not args.quiet)
+    try:
+        manifest = generate(
+            scale=args.scale,
+            seed=args.seed,
+            out=Path(args.out),
+            progress=not args.quiet,
+            end_date=args.end_date,
+            append=args.append,
+        )
+    except ValueError as exc:
+        print(f"lifecycle generate: {exc}", file=sys.stderr)
+        return 2
     totals = {name: t["rows"] for name, t in manifest["tables"].items()}
-    print(json.dumps({"scale": args.scale, "seed": args.seed, "out": str(args.out), "rows": totals}, indent=2))
+    summary = {"scale": args.scale, "seed": args.seed, "out": str(args.out), "end_date": manifest["end_date"]}
+    print(json.dumps({**summary, "rows": totals}, indent=2))
     return 0
 
 
@@ -155,6 +168,17 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=42)
     g.add_argument("--out", default=str(paths.raw_dir()))
     g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g.add_argument(
+        "--end-date",
+        type=dt.date.fromisoformat,
+        default=None,
+        help="hold the rows loaded by the end of this day, UTC (default: lifecycle.generate.END_DATE)",
+    )
+    g.add_argument(
+        "--append",
+        action="store_true",
+        help="add the rows loaded after the folder's end date, up to --end-date, as new part files",
+    )
     g.set_defaults(func=_cmd_generate)
 
     i = sub.add_parser(

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lifecycle import schema
-from lifecycle.generate.scales import DAY, EPOCH
+from lifecycle.generate.scales import DAY, EPOCH, LATE_DAYS, LATE_SHARE
 from lifecycle.generate.streams import Rng
 
 Columns = dict[str, pa.Array | pa.ChunkedArray]
@@ -115,10 +115,16 @@ def spellings(rng: Rng, cls: np.ndarray, variants: Spellings) -> pa.Array:
     return pa.array(vocab, pa.string()).take(idx)
 
 
-def loaded_us(rng: Rng, event_s: np.ndarray, *, min_delay: float = 600.0) -> np.ndarray:
-    """When each row landed: a little after its event (minutes to about a day), in microseconds."""
+def loaded_us(rng: Rng, event_s: np.ndarray, *, min_delay: float = 600.0, late: bool = False) -> np.ndarray:
+    """When each row landed: a little after its event (minutes to about a day), in microseconds.
+
+    late: a share LATE_SHARE of the rows (event and order feeds) lands LATE_DAYS later still.
+    """
     n = event_s.size
     delay = np.minimum(min_delay + rng.gamma(2.0, 2.5 * 3600.0, n), 30 * 3600.0).astype(np.int64)
+    if late:
+        extra = rng.uniform(LATE_DAYS[0] * DAY, LATE_DAYS[1] * DAY, n).astype(np.int64)
+        delay += np.where(rng.random(n) < LATE_SHARE, extra, 0)
     return (event_s + delay) * 1_000_000 + rng.integers(0, 1_000_000, n)
 
 

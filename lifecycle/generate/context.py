@@ -19,8 +19,8 @@ from lifecycle.generate.retailer import (
     SKUS_PER_CATEGORY,
     STORES_PER_COUNTRY,
 )
-from lifecycle.generate.scales import DAY, END_DATE, EPOCH, N_DAYS, START_DATE, DirtyRates
-from lifecycle.generate.streams import SHARED, Rng, stream
+from lifecycle.generate.scales import DAY, EPOCH, HORIZON_DATE, N_DAYS, START_DATE, DirtyRates
+from lifecycle.generate.streams import SHARED, Rng, choice, stream
 
 
 def black_friday(year: int) -> dt.date:
@@ -45,7 +45,7 @@ class Calendar:
         weekday = (dates.astype(np.int64) - 4) % 7  # 0 = Monday
         s = np.ones(N_DAYS)
         promo = np.zeros(N_DAYS, dtype=bool)
-        for year in range(START_DATE.year, END_DATE.year + 1):
+        for year in range(START_DATE.year, HORIZON_DATE.year + 1):
 
             def offset(d: dt.date) -> np.ndarray:
                 return days - (d - START_DATE).days
@@ -71,6 +71,10 @@ class Calendar:
 
     def from_intensity(self, tau: np.ndarray) -> np.ndarray:
         return np.interp(tau, self.cum, np.arange(N_DAYS + 1))
+
+    def days_from(self, rng: Rng, first_day: int, n: int) -> np.ndarray:
+        """n days from first_day on, drawn with the seasonal intensity (walk-ins, visitors, guests)."""
+        return first_day + choice(rng, n, self.season[first_day:])
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,7 @@ def campaign_times() -> tuple[np.ndarray, pa.Array]:
     """Weekly Tuesday newsletters plus Friday promotions from mid-November to Christmas."""
     times: list[int] = []
     d = START_DATE
-    while d <= END_DATE:
+    while d <= HORIZON_DATE:
         holiday = (d.month == 11 and d.day >= 14) or (d.month == 12 and d.day <= 22)
         if d.weekday() == 1 or (d.weekday() == 4 and holiday):
             times.append((d - EPOCH).days * DAY + 14 * 3600)

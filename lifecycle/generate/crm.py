@@ -39,9 +39,9 @@ from lifecycle.generate.retailer import (
     GENDER_VARIANTS,
     LAST_NAMES,
 )
-from lifecycle.generate.scales import DAY, END_EXCL_S
+from lifecycle.generate.scales import DAY, HORIZON_EXCL_S
 from lifecycle.generate.streams import DIRTY_PICK, DIRTY_VALUE, Rng, stream
-from lifecycle.generate.times import ts_formats
+from lifecycle.generate.times import Window, ts_formats
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,8 @@ def crm_records(ctx: Context, rng: Rng, customers: Customers) -> CrmRecords:
         "acquisition_channel": pa.array(ACQUISITION_CODES).take(customers.acq),
         "marketing_consent": consent,
         "updated_at": ts_strings(customers.signup_s, fmt_upd, customers.offset),
-        "_loaded_at": ts_array(loaded_us(rng, customers.signup_s)),
+        # the CRM streams sign-ups within a minute: a customer is known before any order of theirs lands
+        "_loaded_at": ts_array((customers.signup_s + rng.integers(1, 60, n)) * 1_000_000 + rng.integers(0, 10**6, n)),
     }
     upd = np.flatnonzero(customers.upd)
     later = {k: v.take(upd) for k, v in base.items()}
@@ -99,8 +100,10 @@ def crm_records(ctx: Context, rng: Rng, customers: Customers) -> CrmRecords:
     return CrmRecords(cols, owner)
 
 
-def dirty_crm(ctx: Context, chunk: int, customers: Customers, records: CrmRecords) -> tuple[Columns, Stats]:
-    """The CRM table with its defects and duplicates, and what was injected.
+def dirty_crm(
+    ctx: Context, chunk: int, customers: Customers, records: CrmRecords, window: Window
+) -> tuple[Columns, Stats]:
+    """The CRM table with its defects and duplicates, and what was injected (into the rows the window holds).
 
     Defects live on extra record versions, so the customer stays known to staging; duplicates
     copy clean rows. Test accounts' records get neither.
@@ -119,7 +122,7 @@ def dirty_crm(ctx: Context, chunk: int, customers: Customers, records: CrmRecord
         chosen = stream(ctx.seed, DIRTY_PICK, chunk, t).permutation(pool)[:total]
         reason_of = np.repeat(np.arange(len(reasons)), counts)[:total]
         extra = {k: v.take(chosen) for k, v in cols.items()}  # base rows come first in cols
-        upd_s = np.minimum(customers.signup_s[chosen] + vr.integers(3600, 400 * DAY, total), END_EXCL_S - 3600)
+        upd_s = np.minimum(customers.signup_s[chosen] + vr.integers(3600, 400 * DAY, total), HORIZON_EXCL_S - 3600)
         upd_s = np.maximum(upd_s, customers.signup_s[chosen] + 60)
         loaded = loaded_us(vr, upd_s)
         extra["updated_at"] = ts_strings(upd_s, 0, 0)
@@ -143,7 +146,7 @@ def dirty_crm(ctx: Context, chunk: int, customers: Customers, records: CrmRecord
         ahead = loaded[rows] // 1_000_000 + vr.integers(3600, 10 * DAY, rows.size)
         extra["updated_at"] = replace_rows(extra["updated_at"], rows, ts_strings(ahead, 0, 0))
         for k, r in enumerate(reasons):
-            c = int((reason_of == k).sum())
+            c = int(((reason_of == k) & window.held(loaded)).sum())
             if c:
                 injected[r] = c
     # duplicates of clean rows
@@ -156,9 +159,9 @@ def dirty_crm(ctx: Context, chunk: int, customers: Customers, records: CrmRecord
     exact = np.sort(perm[: dup_counts[0]])
     reloaded = np.sort(perm[dup_counts[0] : dup_counts[0] + dup_counts[1]])
     again = {k: v.take(reloaded) for k, v in cols.items()}
-    again["_loaded_at"] = ts_array(
-        again["_loaded_at"].cast(pa.int64()).to_numpy() + vr.integers(DAY, 30 * DAY, reloaded.size) * 1_000_000
-    )
+    row_us = cols["_loaded_at"].cast(pa.int64()).to_numpy()
+    later = row_us[reloaded] + vr.integers(DAY, 30 * DAY, reloaded.size) * 1_000_000
+    again["_loaded_at"] = ts_array(later)
     again["city"] = pc.utf8_upper(again["city"])
     parts = [cols, {k: v.take(exact) for k, v in cols.items()}, again]
     if extra is not None:
@@ -166,8 +169,8 @@ def dirty_crm(ctx: Context, chunk: int, customers: Customers, records: CrmRecord
     table = {k: pa.concat_arrays([p[k] for p in parts]) for k in cols}
     if exact.size or reloaded.size:
         duplicates["crm_customers"] = {
-            "duplicate_exact": int(exact.size),
-            "duplicate_reloaded": int(reloaded.size),
+            "duplicate_exact": int(window.held(row_us[exact]).sum()),
+            "duplicate_reloaded": int(window.held(later).sum()),
         }
     stats = Stats(injected={"crm_customers": injected} if injected else {}, duplicates=duplicates)
     return table, stats

@@ -37,9 +37,11 @@ from lifecycle.generate.retailer import (
     STORES_PER_COUNTRY,
     TEST_EMAIL_DOMAINS,
 )
-from lifecycle.generate.scales import DAY, END_EXCL_S, PRE_WINDOW_DAYS, START_S
+from lifecycle.generate.scales import DAY, HISTORY_DAYS, HORIZON_EXCL_S, N_DAYS, PRE_WINDOW_DAYS, START_S
 from lifecycle.generate.streams import DIRTY_COUNT, DIRTY_PICK, Rng, choice, stream
 from lifecycle.generate.times import time_of_day
+
+UPDATE_MIN_SPAN_DAYS = 180  # a late sign-up's record update or privacy request comes within half a year
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class Customers:
 
     # identity and CRM record
     gid: np.ndarray  # global customer number
+    first_day: int  # the chunk's cohort is active from this day of the simulation (0, or after END_DATE)
     customer_ids: pa.Array
     emails: pa.Array
     cards: pa.Array  # loyalty card number (written only where has_card)
@@ -104,8 +107,16 @@ class Customers:
         return int(self.gid.size)
 
 
-def draw_customers(ctx: Context, chunk: int, rng: Rng, first_gid: int, n: int) -> tuple[Customers, Stats]:
-    """Customers first_gid .. first_gid + n - 1, and the count of those registered twice."""
+def draw_customers(
+    ctx: Context, chunk: int, rng: Rng, first_gid: int, n: int, future: bool = False
+) -> tuple[Customers, Stats]:
+    """Customers first_gid .. first_gid + n - 1, and the count of those registered twice.
+
+    The customers of a scale sign up by END_DATE (some before the data's start); future
+    customers (future=True) sign up after END_DATE, up to the simulation's horizon.
+    """
+    first_day, last_day = (HISTORY_DAYS, N_DAYS) if future else (0, HISTORY_DAYS)
+    signup_end_s = START_S + last_day * DAY - 2 * 3600
     gid = first_gid + np.arange(n, dtype=np.int64)
     country = choice(rng, n, COUNTRY_P)
     city_u = rng.random(n)
@@ -129,9 +140,9 @@ def draw_customers(ctx: Context, chunk: int, rng: Rng, first_gid: int, n: int) -
     domain_local = rng.integers(0, 2, n)
     age = np.clip(np.round(rng.normal(41, 13, n)), 18, 85).astype(np.int32)
     birth_null = rng.random(n) < 0.07
-    pre = rng.random(n) < PRE_WINDOW_SHARE
+    pre = (rng.random(n) < PRE_WINDOW_SHARE) & (not future)
     pre_day = rng.integers(-PRE_WINDOW_DAYS, 0, n)
-    win_day = choice(rng, n, ctx.calendar.acquisition)
+    win_day = first_day + choice(rng, n, ctx.calendar.acquisition[first_day:last_day])
     signup_day = np.where(pre, pre_day, win_day)
     acq = np.zeros(n, dtype=np.int64)
     acq_u = rng.random(n)
@@ -184,11 +195,16 @@ def draw_customers(ctx: Context, chunk: int, rng: Rng, first_gid: int, n: int) -
         (ctx.city_count[country] * city_u**1.6).astype(np.int64), ctx.city_count[country] - 1
     )
     offset = COUNTRY_UTC_OFFSET_MIN[country]
-    signup_s = np.minimum(START_S + signup_day * DAY + tod - offset * 60, END_EXCL_S - 2 * 3600).astype(np.int64)
-    upd_s = signup_s + 30 * DAY + (upd_frac * np.maximum(END_EXCL_S - signup_s - 31 * DAY, 0)).astype(np.int64)
-    upd &= upd_s < END_EXCL_S - DAY
+    signup_s = np.minimum(START_S + signup_day * DAY + tod - offset * 60, signup_end_s).astype(np.int64)
+    # record updates and privacy requests spread to the cohort's last sign-up day, at least half a year
+    cohort_end_s = START_S + last_day * DAY
+    upd_span = np.maximum(cohort_end_s - signup_s - 31 * DAY, UPDATE_MIN_SPAN_DAYS * DAY)
+    upd_s = signup_s + 30 * DAY + (upd_frac * upd_span).astype(np.int64)
+    upd &= upd_s < HORIZON_EXCL_S - DAY
     window_start = np.maximum(signup_s, START_S)
-    priv_s = window_start + (priv_frac * (END_EXCL_S - DAY - window_start)).astype(np.int64)
+    priv_span = np.maximum(cohort_end_s - DAY - window_start, UPDATE_MIN_SPAN_DAYS * DAY)
+    priv_s = window_start + (priv_frac * priv_span).astype(np.int64)
+    priv &= priv_s < HORIZON_EXCL_S - DAY
 
     # Emails: first.last123@gmail.com and friends; the customer number keeps them unique.
     firsts = [*FIRST_NAMES_F, *FIRST_NAMES_M]
@@ -208,6 +224,7 @@ def draw_customers(ctx: Context, chunk: int, rng: Rng, first_gid: int, n: int) -
 
     customers = Customers(
         gid=gid,
+        first_day=first_day,
         customer_ids=id_strings("C", gid, 7),
         emails=emails,
         cards=id_strings("6", (gid * 982_451_653) % 10**11, 11),

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from lifecycle.generate.arrays import (
     Columns,
     arrow_int,
+    flat,
     id_strings,
     money_strings,
     pick,
@@ -28,6 +29,7 @@ from lifecycle.generate.arrays import (
 from lifecycle.generate.retailer import CURRENCY_CODES, CURRENCY_SYMBOL
 from lifecycle.generate.scales import DAY, EPOCH, DirtyRates
 from lifecycle.generate.streams import DIRTY_COUNT, DIRTY_PICK, DIRTY_VALUE, Rng, stream
+from lifecycle.generate.times import Window
 
 Counts = dict[str, dict[str, int]]  # {table: {reason: rows}}
 
@@ -87,8 +89,16 @@ REASON_INDEX: dict[str, int] = {
     "unparseable_timestamp": 0, "future_timestamp": 1, "invalid_amount": 2, "invalid_quantity": 3,
     "invalid_rating": 4, "invalid_score": 5, "unknown_currency": 6, "missing_key": 7, "orphan_line": 8,
     "unknown_customer": 9, "test_account": 10, "parent_quarantined": 11, "duplicate_exact": 12,
-    "duplicate_reloaded": 13, "messy_amount": 14,
+    "duplicate_reloaded": 13, "messy_amount": 14, "redelivered": 15,
 }  # fmt: skip
+# The feeds whose late-evening rows the next day's export sends again (DirtyRates.redelivered),
+# and how much more than the event feeds the order feeds do so.
+REDELIVERY_FACTOR: dict[str, float] = {
+    "web_events": 1.0, "email_events": 1.0, "shop_orders": 2.0, "shop_order_lines": 2.0,
+    "pos_transactions": 2.0, "pos_transaction_lines": 2.0,
+}  # fmt: skip
+REDELIVERY_FROM_S = 18 * 3600  # rows loaded from this time of day (UTC) on are in the next export too
+REDELIVERY_WITHIN_S = 2 * 3600  # ... which lands this soon after midnight
 
 # Strings that DuckDB cannot cast to a timestamp (null is used too where staging treats it so).
 BAD_TIMESTAMPS: tuple[str, ...] = (
@@ -228,9 +238,11 @@ class Injection:
     stats: Stats
 
 
-def defect_count(rates: DirtyRates, reason: str, eligible: int, seed: int, chunk: int, table_key: int) -> int:
+def defect_count(
+    rates: DirtyRates, reason: str, eligible: int, seed: int, chunk: int, table_key: int, factor: float = 1.0
+) -> int:
     """How many of the eligible rows get the defect: Binomial(eligible, rate), from its own stream."""
-    rate = float(getattr(rates, reason))
+    rate = min(float(getattr(rates, reason)) * factor, 1.0)
     if not rate:
         return 0
     return int(stream(seed, DIRTY_COUNT, chunk, table_key, REASON_INDEX[reason]).binomial(eligible, rate))
@@ -284,23 +296,30 @@ def inject(
     rates: DirtyRates,
     seed: int,
     chunk: int,
+    window: Window,
     *,
     orphan_base: int = 9_000_000_000,
 ) -> Injection:
     """Give rows of a table their defects, then append duplicates.
 
     Returns the new columns, per reason the (original) row positions that got it, and the
-    counts for the manifest. Each reason's count is :func:`defect_count`, and the rows come from
-    one fixed permutation of the eligible rows, so changing one rate leaves the others alone.
+    counts for the manifest: of the rows the window holds (a row and its copies are counted by
+    their own ``_loaded_at``). Each reason's count is :func:`defect_count`, and the rows come from
+    one fixed permutation of the eligible rows, so changing one rate leaves the others alone;
+    re-delivered rows (the late-evening rows of the feeds of :data:`REDELIVERY_FACTOR`) come last.
     """
     spec = SPECS[table]
     t = TABLE_INDEX[table]
     reasons = [*ROW_DEFECTS[table], "duplicate_exact", "duplicate_reloaded"]
     if table in MONEY_TABLES:
         reasons.append("messy_amount")
+    loaded_all = flat(cols["_loaded_at"]).cast(pa.int64()).to_numpy()
     pool = np.flatnonzero(eligible)
     counts = {r: defect_count(rates, r, pool.size, seed, chunk, t) for r in reasons}
-    picked: dict[str, np.ndarray] = {}
+    evening = (loaded_all // 1_000_000) % DAY >= REDELIVERY_FROM_S
+    factor = REDELIVERY_FACTOR.get(table, 0.0)
+    n_redo = defect_count(rates, "redelivered", int(evening[pool].sum()), seed, chunk, t, factor) if factor else 0
+    picked: dict[str, np.ndarray] = {r: np.zeros(0, dtype=np.int64) for r in [*reasons, "redelivered"]}
     if pool.size and any(counts.values()):
         perm = stream(seed, DIRTY_PICK, chunk, t).permutation(pool)
         at = 0
@@ -308,20 +327,18 @@ def inject(
             k = min(counts[r], perm.size - at)
             picked[r] = np.sort(perm[at : at + k])
             at += k
-    else:
-        picked = {r: np.zeros(0, dtype=np.int64) for r in reasons}
+    if n_redo:  # its own permutation, so the other rates leave it alone; rows with a defect are not sent again
+        again = stream(seed, DIRTY_PICK, chunk, t, 2).permutation(pool[evening[pool]])[:n_redo]
+        defective = np.concatenate([picked[r] for r in ROW_DEFECTS[table]])
+        picked["redelivered"] = np.sort(again[~np.isin(again, defective)])
     vr = stream(seed, DIRTY_VALUE, chunk, t)
     out = dict(cols)
     injected: dict[str, int] = {}
     messy: dict[str, int] = {}
     duplicates: Counts = {}
-    loaded_s = None
 
     def loaded_seconds(rows: np.ndarray) -> np.ndarray:
-        nonlocal loaded_s
-        if loaded_s is None:
-            loaded_s = cols["_loaded_at"].cast(pa.int64()).to_numpy() // 1_000_000
-        return loaded_s[rows]
+        return loaded_all[rows] // 1_000_000
 
     def money_col(rows: np.ndarray, rng: Rng) -> list[str]:
         """A money column per row that holds a value (falls back to the last, always set)."""
@@ -338,7 +355,6 @@ def inject(
         rows = picked[r]
         if rows.size == 0:
             continue
-        injected[r] = rows.size
         if r == "missing_key":
             if table == "marketing_spend":  # staging reads an empty date as unparseable
                 out["spend_date"] = replace_rows(out["spend_date"], rows, [None] * rows.size)
@@ -409,12 +425,23 @@ def inject(
             if spec.currency_col is None and table.endswith("_lines"):
                 currencies = cols["_currency"].take(rows).to_pylist()
             out[name] = replace_rows(out[name], rows, messy_amounts(mr, cols[name].take(rows).to_pylist(), currencies))
-        messy[table] = messy_rows.size
-    exact, reloaded = picked["duplicate_exact"], picked["duplicate_reloaded"]
-    if exact.size or reloaded.size:
+    held = window.held(flat(out["_loaded_at"]).cast(pa.int64()).to_numpy())  # after loads moved by defects
+    for r in ROW_DEFECTS[table]:
+        if n := int(held[picked[r]].sum()):
+            injected[r] = n
+    exact, reloaded, redo = picked["duplicate_exact"], picked["duplicate_reloaded"], picked["redelivered"]
+    day_us = DAY * 1_000_000
+    resent_us = (loaded_all[redo] // day_us + 1) * day_us  # in the next day's export, soon after midnight
+    resent_us += stream(seed, DIRTY_VALUE, chunk, t, 2).integers(0, REDELIVERY_WITHIN_S * 10**6, redo.size)
+    resent_held = window.held(resent_us)
+    if n := int(held[messy_rows].sum() + resent_held[np.isin(redo, messy_rows)].sum()):  # copies are rows too
+        messy[table] = n
+    if exact.size or reloaded.size or redo.size:
         again = {k: v.take(reloaded) for k, v in out.items()}
         later = again["_loaded_at"].cast(pa.int64()).to_numpy() + vr.integers(DAY, 20 * DAY, reloaded.size) * 1_000_000
         again["_loaded_at"] = ts_array(later)
+        resent = {k: v.take(redo) for k, v in out.items()}
+        resent["_loaded_at"] = ts_array(resent_us)
         if spec.reload_col == "status":  # re-exported by another system version: other case
             status = again["status"]
             again["status"] = pc.if_else(
@@ -423,7 +450,11 @@ def inject(
         elif spec.reload_col == "amount":  # a restated spend
             amounts = np.array([float(v) for v in again["amount"].to_pylist()])
             again["amount"] = money_strings(np.round(amounts * 100 * vr.uniform(0.95, 1.05, amounts.size)))
-        out = {k: pa.chunked_array([v, v.take(exact), again[k]]) for k, v in out.items()}
-        duplicates[table] = {"duplicate_exact": exact.size, "duplicate_reloaded": reloaded.size}
+        out = {k: pa.chunked_array([v, v.take(exact), again[k], resent[k]]) for k, v in out.items()}
+        duplicates[table] = {
+            "duplicate_exact": int(held[exact].sum()),
+            "duplicate_reloaded": int(window.held(later).sum()),
+            "redelivered": int(resent_held.sum()),
+        }
     stats = Stats(injected={table: injected} if injected else {}, duplicates=duplicates, messy=messy)
     return Injection(out, picked, stats)

@@ -33,7 +33,7 @@ from lifecycle.generate.retailer import (
     TICKET_TOPICS_OTHER,
     TICKET_TOPICS_RETURN,
 )
-from lifecycle.generate.scales import DAY, END_EXCL_S, START_S
+from lifecycle.generate.scales import DAY, HORIZON_EXCL_S, START_S
 from lifecycle.generate.streams import DIRTY_PICK, Rng, choice, stream
 from lifecycle.generate.times import in_time_order, time_of_day, ts_formats
 
@@ -66,15 +66,16 @@ def support_tickets(ctx: Context, chunk: int, rng: Rng, customers: Customers, or
     pros = pros[rng.random(pros.size) < 0.02]
     pros_s = np.maximum(customers.signup_s[pros], START_S) + rng.integers(DAY, 120 * DAY, pros.size)
     n_guest = int(rng.poisson(0.05 * (t_order.size + pros.size)))
-    guest_s = START_S + choice(rng, n_guest, ctx.calendar.season) * DAY + time_of_day(rng, n_guest, False)
+    guest_s = START_S + ctx.calendar.days_from(rng, customers.first_day, n_guest) * DAY
+    guest_s = guest_s + time_of_day(rng, n_guest, False)
     cust = np.concatenate([t_cust, pros, np.full(n_guest, -1)])
     opened = np.concatenate([opened, pros_s, guest_s])
     is_return = np.concatenate([ret, np.zeros(pros.size + n_guest, bool)])
-    keep = opened < END_EXCL_S
+    keep = opened < HORIZON_EXCL_S
     opened, cust, is_return = in_time_order(opened, cust, is_return, keep=keep)
     n = cust.size
     resolved = opened + 600 + rng.exponential(DAY, n).astype(np.int64)
-    unresolved = (rng.random(n) < 0.1) | (resolved >= END_EXCL_S)
+    unresolved = (rng.random(n) < 0.1) | (resolved >= HORIZON_EXCL_S)
     known = cust >= 0
     emails = emails_with_variants(ctx, chunk, customers, np.maximum(cust, 0), 0)
     guest_emails = pc.binary_join_element_wise(
@@ -115,7 +116,7 @@ def product_reviews(ctx: Context, chunk: int, rng: Rng, customers: Customers, or
     rating = np.where(returned, bad, good).astype(np.int32)
     r_cust = orders.cust[orders.l_order[cand]]
     r_s = orders.s[orders.l_order[cand]] + (rng.uniform(2, 30, cand.size) * DAY).astype(np.int64)
-    keep = r_s < END_EXCL_S
+    keep = r_s < HORIZON_EXCL_S
     r_s, cand, rating, r_cust = in_time_order(r_s, cand, rating, r_cust, keep=keep)
     n = cand.size
     return {
@@ -141,7 +142,7 @@ def nps_responses(ctx: Context, chunk: int, rng: Rng, customers: Customers, orde
         10,
     ).astype(np.int32)
     n_s = orders.s[nps_orders] + (rng.uniform(1, 14, nps_orders.size) * DAY).astype(np.int64)
-    keep = n_s < END_EXCL_S
+    keep = n_s < HORIZON_EXCL_S
     n_s, n_cust, score = in_time_order(n_s, n_cust, score, keep=keep)
     n = n_s.size
     return {
@@ -158,7 +159,7 @@ def referrals(ctx: Context, chunk: int, rng: Rng, customers: Customers, orders: 
     first_buy = np.full(customers.n, np.iinfo(np.int64).max, dtype=np.int64)
     known = orders.cust >= 0
     np.minimum.at(first_buy, orders.cust[known], orders.s[known])
-    buyers = np.flatnonzero(first_buy < END_EXCL_S)
+    buyers = np.flatnonzero(first_buy < HORIZON_EXCL_S)
     by_time = buyers[np.argsort(first_buy[buyers], kind="stable")]
     times = first_buy[by_time]
     referral_channel = ACQUISITION_CODES.index("referral")
@@ -186,7 +187,7 @@ def referrals(ctx: Context, chunk: int, rng: Rng, customers: Customers, orders: 
     ref_cust = np.concatenate([referrer, open_ref])
     s = np.concatenate([r_s, open_s])
     emails = pa.concat_arrays([customers.emails.take(referred), open_emails])
-    keep = (s < END_EXCL_S) & (s >= START_S)
+    keep = (s < HORIZON_EXCL_S) & (s >= START_S)
     idx = np.flatnonzero(keep)
     idx = idx[np.argsort(s[idx], kind="stable")]
     ref_cust, s = ref_cust[idx], s[idx]

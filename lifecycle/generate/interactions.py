@@ -26,7 +26,7 @@ from lifecycle.generate.retailer import (
     STORE,
     WEB_EVENT_CODES,
 )
-from lifecycle.generate.scales import DAY, END_EXCL_S, START_S
+from lifecycle.generate.scales import DAY, HORIZON_EXCL_S, START_S
 from lifecycle.generate.streams import Rng, choice, within
 from lifecycle.generate.times import in_time_order, time_of_day, ts_formats
 
@@ -45,7 +45,7 @@ def store_visits(ctx: Context, chunk: int, rng: Rng, customers: Customers, order
     )
     cust = orders.cust[v_order]
     s = orders.s[v_order] + jitter
-    ok = (s >= np.maximum(START_S, customers.signup_s[cust])) & (s < END_EXCL_S)
+    ok = (s >= np.maximum(START_S, customers.signup_s[cust])) & (s < HORIZON_EXCL_S)
     s, v_order, cust = in_time_order(s, v_order, cust, keep=ok)
     n = s.size
     return {
@@ -74,7 +74,7 @@ def web_events(
     # 2. browsing sessions while a customer is active, fewer once they lapse
     a0 = np.maximum(customers.signup_s, START_S)
     active_end = np.where(last_buy > 0, last_buy, a0) + rng.exponential(75 * DAY, customers.n).astype(np.int64)
-    a1 = np.minimum(active_end, END_EXCL_S - 1)
+    a1 = np.minimum(active_end, HORIZON_EXCL_S - 1)
     span_days = np.maximum(a1 - a0, 0) / DAY
     weight = np.where(~customers.is_buyer, 0.6, np.where(customers.habit == STORE, 0.25, 1.0))
     n_b = rng.poisson(customers.eng * 0.018 * span_days * weight)
@@ -85,7 +85,7 @@ def web_events(
     b_login = rng.random(b_cust.size) < np.where(customers.is_buyer[b_cust], 0.45, 0.3)
     # 3. visitors who never log in
     n_a = int(rng.poisson(0.2 * (n_p + b_cust.size)))
-    a_s = START_S + choice(rng, n_a, cal.season) * DAY + time_of_day(rng, n_a, False)
+    a_s = START_S + cal.days_from(rng, customers.first_day, n_a) * DAY + time_of_day(rng, n_a, False)
     a_app = rng.random(n_a) < 0.3
     # sessions
     S = n_p + b_cust.size + n_a
@@ -155,7 +155,7 @@ def web_events(
         ]
     )
     s = start[e_sess] + rel
-    ok = s < END_EXCL_S
+    ok = s < HORIZON_EXCL_S
     e_sess, etype, has_cust, sku, with_sku, s = (a[ok] for a in (e_sess, etype, has_cust, sku, with_sku, s))
     E = s.size
     anon = id_strings("A", (dev_num * 2_654_435_761) % 10**12, 12)
@@ -168,7 +168,7 @@ def web_events(
         "event_type": pa.array(WEB_EVENT_CODES).take(etype),
         "sku": with_nulls(ctx.catalogue.sku.take(sku), ~with_sku),
         "occurred_at": ts_strings(s, ts_formats(rng, "web_events", E), 0),
-        "_loaded_at": ts_array(loaded_us(rng, s, min_delay=60.0)),
+        "_loaded_at": ts_array(loaded_us(rng, s, min_delay=60.0, late=True)),
     }
     return columns, etype != 4
 
@@ -181,7 +181,7 @@ def email_events(ctx: Context, chunk: int, rng: Rng, customers: Customers, last_
     # consent changes in a CRM update, withdrawals through privacy requests
     flip = customers.upd & (customers.upd_kind == 1)
     w0 = np.maximum(customers.signup_s, START_S)
-    w1 = np.full(n, END_EXCL_S, dtype=np.int64)
+    w1 = np.full(n, HORIZON_EXCL_S, dtype=np.int64)
     w0 = np.where(flip & ~consent, customers.upd_s, w0)
     w1 = np.where(flip & consent, customers.upd_s, w1)
     subscribed = consent | flip
@@ -202,17 +202,17 @@ def email_events(ctx: Context, chunk: int, rng: Rng, customers: Customers, last_
     p_open = 0.75 * customers.eng[pc_cust] * np.exp(-lapsed / 200.0)
     opened = rng.random(P) < p_open
     open_s = send_s + 300 + rng.exponential(8 * 3600, P).astype(np.int64)
-    opened &= open_s < END_EXCL_S
+    opened &= open_s < HORIZON_EXCL_S
     clicked = opened & (rng.random(P) < 0.12 + 0.25 * customers.eng[pc_cust])
     click_s = open_s + 10 + rng.exponential(120, P).astype(np.int64)
-    clicked &= click_s < END_EXCL_S
+    clicked &= click_s < HORIZON_EXCL_S
     unsub = rng.random(P) < 0.0005 + 0.002 * (1 - customers.eng[pc_cust]) + 0.002 * (lapsed > 180)
     # nothing is sent after the first unsubscribe
     csum = np.cumsum(unsub) - unsub
     first = np.searchsorted(pc_cust, np.arange(n))
     keep = (csum - csum[first[pc_cust]]) == 0 if P else np.zeros(0, dtype=bool)
     unsub_s = np.where(opened, open_s + 60, send_s + rng.exponential(2 * DAY, P).astype(np.int64))
-    unsub &= unsub_s < END_EXCL_S
+    unsub &= unsub_s < HORIZON_EXCL_S
     parts = [
         (keep, send_s, 0),
         (keep & opened, open_s, 1),
@@ -231,5 +231,5 @@ def email_events(ctx: Context, chunk: int, rng: Rng, customers: Customers, last_
         "campaign_id": ctx.campaign_ids.take(e_camp),
         "event_type": pa.array(EMAIL_EVENT_CODES).take(e_type),
         "occurred_at": ts_strings(e_s, ts_formats(rng, "email_events", E), customers.offset[e_cust]),
-        "_loaded_at": ts_array(loaded_us(rng, e_s, min_delay=120.0)),
+        "_loaded_at": ts_array(loaded_us(rng, e_s, min_delay=120.0, late=True)),
     }

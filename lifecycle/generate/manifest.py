@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict
 from typing import Any
 
 from lifecycle.generate.defects import Stats
-from lifecycle.generate.scales import END_DATE, GENERATOR_VERSION, START_DATE, DirtyRates
+from lifecycle.generate.scales import GENERATOR_VERSION, HORIZON_DATE, START_DATE, DirtyRates
 
 
 def build_manifest(
@@ -18,6 +19,8 @@ def build_manifest(
     rows: dict[str, int],
     files: dict[str, int],
     stats: Stats,
+    end_date: dt.date,
+    appends: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """The manifest of a data set (see :mod:`lifecycle.generate` for its keys)."""
 
@@ -30,7 +33,9 @@ def build_manifest(
         "n_customers": n_customers,
         "chunk_customers": chunk_customers,
         "start_date": START_DATE.isoformat(),
-        "end_date": END_DATE.isoformat(),
+        "end_date": end_date.isoformat(),
+        "horizon_date": HORIZON_DATE.isoformat(),
+        "appends": appends,
         "generator_version": GENERATOR_VERSION,
         "tables": {name: {"rows": rows[name], "files": files[name]} for name in sorted(rows)},
         "injected": clean(stats.injected),

@@ -5,19 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from lifecycle import schema
 from lifecycle.generate.arrays import Columns, money_strings, ts_array
+from lifecycle.generate.chunk import Sink, emit
 from lifecycle.generate.context import Context
 from lifecycle.generate.defects import Stats, inject
 from lifecycle.generate.retailer import PAID_CHANNEL_DAILY_USD, PAID_CHANNELS
 from lifecycle.generate.scales import DAY, N_DAYS, START_DATE, START_S
 from lifecycle.generate.streams import SHARED, stream
+from lifecycle.generate.times import Window
 
 SPEND_CHUNK = 10**6  # the defect streams' chunk key of the spend table (no chunk of customers has it)
 
 
-def marketing_spend(ctx: Context, n_customers: int) -> tuple[pa.Table, Stats]:
-    """The spend table with its defects, and what was injected."""
+def marketing_spend(ctx: Context, n_customers: int, sink: Sink, window: Window) -> Stats:
+    """The spend table with its defects, handed to the sink; what was injected into the rows held."""
     rng = stream(ctx.seed, SHARED, 1)
     days = np.arange(N_DAYS)
     day_s = START_S + days * DAY
@@ -37,6 +38,6 @@ def marketing_spend(ctx: Context, n_customers: int) -> tuple[pa.Table, Stats]:
         "amount": money_strings(cents),
         "_loaded_at": ts_array(loaded),
     }
-    done = inject("marketing_spend", cols, np.ones(d.size, dtype=bool), ctx.dirty, ctx.seed, SPEND_CHUNK)
-    rt = schema.TABLES["marketing_spend"]
-    return pa.Table.from_arrays([done.columns[c] for c in rt.column_names], schema=rt.arrow_schema), done.stats
+    done = inject("marketing_spend", cols, np.ones(d.size, dtype=bool), ctx.dirty, ctx.seed, SPEND_CHUNK, window)
+    emit(sink, "marketing_spend", done.columns, window)
+    return done.stats

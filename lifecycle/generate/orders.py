@@ -43,7 +43,7 @@ from lifecycle.generate.retailer import (
 )
 from lifecycle.generate.scales import DAY, N_DAYS, START_S
 from lifecycle.generate.streams import Rng, choice, within
-from lifecycle.generate.times import clip_to_window, time_of_day, ts_formats
+from lifecycle.generate.times import Window, clip_to_window, time_of_day, ts_formats
 
 ORDER_TABLES = ("shop_orders", "shop_order_lines", "pos_transactions", "pos_transaction_lines")
 
@@ -144,7 +144,7 @@ def draw_orders(
     # Walk-in shoppers who are not in the CRM.
     n_store = int((~online).sum())
     w = int(rng.poisson(0.35 * n_store + 1))
-    w_day = choice(rng, w, ctx.calendar.season)
+    w_day = ctx.calendar.days_from(rng, customers.first_day, w)
     w_store = rng.integers(0, len(ctx.store_ids), w)
     w_country = ctx.store_country[w_store]
     w_s = clip_to_window(START_S + w_day * DAY + time_of_day(rng, w, True) - COUNTRY_UTC_OFFSET_MIN[w_country] * 60)
@@ -210,7 +210,7 @@ def draw_orders(
     empty_u = rng.random(n)
     fmt_shop = ts_formats(rng, "shop_orders", n)
     fmt_pos = ts_formats(rng, "pos_transactions", n)
-    loaded = loaded_us(rng, o_s)
+    loaded = loaded_us(rng, o_s, late=True)  # lines land with their order (seconds later)
     lower_cur = rng.random(n) < 0.02
     ids_num = np.zeros(n, dtype=np.int64)
     n_shop = int((kind == 0).sum())
@@ -298,13 +298,14 @@ def draw_orders(
 
 
 def dirty_order_tables(
-    ctx: Context, chunk: int, orders: Orders, tables: dict[str, Columns], is_test: np.ndarray
+    ctx: Context, chunk: int, orders: Orders, tables: dict[str, Columns], is_test: np.ndarray, window: Window
 ) -> tuple[dict[str, Columns], Stats]:
-    """The four order tables with their defects, and what was injected.
+    """The four order tables with their defects, and what was injected (into the rows the window holds).
 
     is_test: per customer of the chunk, whether it is a QA test account: its identified orders
     are quarantined as test_account (and get no other defect). Lines of an order that is dropped
-    are counted as parent_quarantined (orphan_line when the order lost its key).
+    are counted as parent_quarantined (orphan_line when the order lost its key). A line lands
+    seconds after its order, so a folder holding a line holds its order.
     """
     n_shop = int((orders.kind == 0).sum())
     test_order = (orders.cust >= 0) & is_test[np.maximum(orders.cust, 0)] & ((orders.kind == 0) | orders.card)
@@ -314,7 +315,7 @@ def dirty_order_tables(
     parts: list[Stats] = []
     for table, sl in (("shop_orders", slice(0, n_shop)), ("pos_transactions", slice(n_shop, None))):
         test = test_order[sl]
-        done = inject(table, tables[table], ~test, ctx.dirty, ctx.seed, chunk)
+        done = inject(table, tables[table], ~test, ctx.dirty, ctx.seed, chunk, window)
         dirty[table] = done.columns
         parts.append(done.stats)
         q = test.copy()
@@ -322,6 +323,7 @@ def dirty_order_tables(
             q[done.picked.get(r, np.zeros(0, np.int64))] = True
         quarantined[sl] = q
         keyless[sl][done.picked.get("missing_key", np.zeros(0, np.int64))] = True
+        test &= window.held(tables[table]["_loaded_at"].cast(pa.int64()).to_numpy())
         if test.any():
             id_col = "order_id" if table == "shop_orders" else "transaction_id"
             test_ids = done.columns[id_col][: int(test.size)].filter(pa.array(test)).to_pylist()
@@ -330,11 +332,12 @@ def dirty_order_tables(
         sel = np.flatnonzero(orders.l_kind == k)
         parent = orders.l_order[sel]
         clean_parent = ~quarantined[parent]
-        orphaned = int(keyless[parent].sum())
-        parented = int((quarantined[parent] & ~keyless[parent]).sum())
+        held = window.held(tables[table]["_loaded_at"].cast(pa.int64()).to_numpy())
+        orphaned = int((keyless[parent] & held).sum())
+        parented = int((quarantined[parent] & ~keyless[parent] & held).sum())
         consequences = {"parent_quarantined": parented, "orphan_line": orphaned}
         parts.append(Stats(consequences={table: {r: c for r, c in consequences.items() if c}}))
-        done = inject(table, tables[table], clean_parent, ctx.dirty, ctx.seed, chunk, orphan_base=9_000_000_000)
+        done = inject(table, tables[table], clean_parent, ctx.dirty, ctx.seed, chunk, window, orphan_base=9_000_000_000)
         dirty[table] = {name: col for name, col in done.columns.items() if name != "_currency"}
         parts.append(done.stats)
     return {table: dirty[table] for table in ORDER_TABLES}, combine(parts)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 import numpy as np
 
 from lifecycle.generate.retailer import ONLINE_HOURS, STORE_HOURS, TS_FORMAT_P
-from lifecycle.generate.scales import DAY, END_EXCL_S, START_S
+from lifecycle.generate.scales import DAY, EPOCH, HORIZON_EXCL_S, START_S
 from lifecycle.generate.streams import Rng, choice
 
 
@@ -24,7 +27,7 @@ def ts_formats(rng: Rng, table: str, n: int) -> np.ndarray:
 
 def clip_to_window(s: np.ndarray) -> np.ndarray:
     """Epoch seconds moved by a day where they fall just outside the data's window."""
-    s = np.where(s >= END_EXCL_S, s - DAY, s)
+    s = np.where(s >= HORIZON_EXCL_S, s - DAY, s)
     return np.where(s < START_S, s + DAY, s)
 
 
@@ -34,3 +37,31 @@ def in_time_order(s: np.ndarray, *columns: np.ndarray, keep: np.ndarray | None =
         s, columns = s[keep], tuple(c[keep] for c in columns)
     order = np.argsort(s, kind="stable")
     return [s[order], *(c[order] for c in columns)]
+
+
+def day_end_us(day: dt.date) -> int:
+    """The first microsecond after a day (UTC)."""
+    return ((day - EPOCH).days + 1) * DAY * 1_000_000
+
+
+@dataclass(frozen=True)
+class Window:
+    """The rows of the simulation a folder holds, by ``_loaded_at`` (epoch microseconds, UTC).
+
+    A folder generated to an end date holds the rows loaded before ``until_us`` (the end of that
+    day); an append writes those loaded from ``since_us`` on (the end of the folder's previous
+    end date). ``first_us``: no row of the chunk exists before it (a cohort of future customers
+    starts after END_DATE, so a folder up to END_DATE does not need to simulate it).
+    """
+
+    until_us: int
+    since_us: int = 0
+    first_us: int = 0
+
+    def held(self, loaded_us: np.ndarray) -> np.ndarray:
+        """Per row, whether the folder holds it (after the run)."""
+        return (loaded_us >= self.first_us) & (loaded_us < self.until_us)
+
+    def new(self, loaded_us: np.ndarray) -> np.ndarray:
+        """Per row, whether this run writes it."""
+        return self.held(loaded_us) & (loaded_us >= self.since_us)

@@ -236,10 +236,11 @@ def _content_digest(path: Path) -> str:
 
 
 def test_data_matches_the_recorded_digests(dirty_set: tuple[Path, dict[str, Any]]) -> None:
-    """The data of demo seed 7 (N customers) is what the generator wrote before it became a package.
+    """The data of demo seed 7 (N customers) is what generator_version 2.0.0 writes.
 
-    Recorded from the single-module generator (generator_version 1.0.0); the same on other SIMD
-    levels of numpy. A change to the data must be deliberate: bump GENERATOR_VERSION, re-record.
+    Re-recorded when the simulation moved to a fixed horizon (HORIZON_DATE) cut by end date;
+    1.0.0's digests came from the single-module generator. The same on other SIMD levels of
+    numpy. A change to the data must be deliberate: bump GENERATOR_VERSION, re-record.
     """
     out, manifest = dirty_set
     expected = json.loads((FIXTURES / "demo_seed7_4000_digests.json").read_text())
