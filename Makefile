@@ -24,7 +24,7 @@ SCALE ?= demo
 SEED ?= 42
 DBT_ARGS ?=
 SCALES ?= demo s m l
-BENCH_DATA ?= /work/bench-data
+BENCH_DATA ?= $(CURDIR)/bench-data
 
 .PHONY: help setup data check-raw build validate rollback test lint pytest bench lock docs clean sources
 

@@ -8,7 +8,7 @@ and `lifecycle publish`, each measured apart: wall seconds and peak RSS of the p
 writes reports/bench.json and the per-scale detail (slowest nodes, mart rows) to
 reports/bench_build_<scale>.json.
 
-    python scripts/bench_build.py [--scales demo,s,m,l] [--data-root /work/bench-data]
+    python scripts/bench_build.py [--scales demo,s,m,l] [--data-root bench-data]
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--scales", default=",".join(SCALES), help="comma- or space-separated, e.g. s,m")
     ap.add_argument("--seed", type=int, default=1, help="seed of data generated here (existing data is reused)")
-    ap.add_argument("--data-root", type=Path, default=Path("/work/bench-data"))
+    ap.add_argument("--data-root", type=Path, default=ROOT / "bench-data")
     ap.add_argument("--workdir", type=Path, default=Path("/tmp/lifecycle-bench"))
     args = ap.parse_args(argv)
     scales = [s for s in args.scales.replace(",", " ").split() if s]

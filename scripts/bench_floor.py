@@ -1,7 +1,7 @@
 """The floor of a build: scripts/bench_floor.sql, one DuckDB script doing the irreducible work of
 the warehouse on the same raw files. Prints its wall time and peak RSS (and JSON with --json).
 
-    python scripts/bench_floor.py --raw-dir /work/bench-data/l/raw [--json]
+    python scripts/bench_floor.py --raw-dir bench-data/l/raw [--json]
 """
 
 from __future__ import annotations
