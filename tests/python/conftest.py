@@ -58,10 +58,13 @@ def build_pool() -> Iterator[ThreadPoolExecutor]:
 
 
 def selected_params(request: pytest.FixtureRequest, fixture: str) -> list[Any]:
-    """The values of parametrised ``fixture`` that the tests of this session use (after -k and
-    other deselection), in first-use order: what a module's pool has to build, and no more."""
+    """The values of parametrised ``fixture`` that the selected tests of the requesting module use
+    (after -k and other deselection), in first-use order: what a module's pool has to build, and no
+    more. Only that module's tests: another module may parametrise a fixture of the same name."""
     found: list[Any] = []
     for item in request.session.items:
+        if getattr(item, "module", None) is not request.module:
+            continue
         callspec = getattr(item, "callspec", None)
         if callspec is not None and fixture in callspec.params and callspec.params[fixture] not in found:
             found.append(callspec.params[fixture])
