@@ -69,15 +69,61 @@
     coalesce(nullif(lower(trim({{ column }})), ''), '{{ default }}')
 {%- endmacro %}
 
-{#- Keep the latest load of each key; rows with a missing key are all kept (and quarantined). A
-    qualify clause: it ends the select that keeps the rows (the final CTE of an event model). -#}
-{% macro latest_load_per_key(key_columns, tie_breaker) -%}
-    qualify
-        {% for key in key_columns %}{{ key }} is null or {% endfor %}
-        row_number() over (
-            partition by {{ key_columns | join(', ') }}
-            order by _loaded_at desc, {{ tie_breaker }}
+{#- Keep the latest load of each key of `relation` (a CTE name): the body of a CTE, every column of
+    `relation`. Among several loads of a key the latest _loaded_at wins, then the smallest
+    `tie_breaker`; rows with a missing key are all kept (and quarantined).
+    Written to spill: only the keys that occur more than once (a few percent of the rows) go
+    through a hash aggregate and a window; every other row streams through an anti join. One
+    window over every raw row (what this was) needs memory in proportion to the table and ran out
+    under a 2 GB limit on 31M web events, where this runs. -#}
+{% macro latest_load_per_key(relation, key_columns, tie_breaker) -%}
+    {%- set keys_present -%}
+        {% for key in key_columns %}{{ key }} is not null{% if not loop.last %} and {% endif %}{% endfor %}
+    {%- endset -%}
+    {%- set same_key -%}
+        {% for key in key_columns %}{{ relation }}.{{ key }} = repeated_keys.{{ key }}{% if not loop.last %} and {% endif %}{% endfor %}
+    {%- endset -%}
+    with
+
+    repeated_keys as (
+
+        select
+            {{ key_columns | join(', ') }},
+            max(_loaded_at) as latest_loaded_at
+        from {{ relation }}
+        where {{ keys_present }}
+        group by {{ key_columns | join(', ') }}
+        having count(*) > 1
+
+    ),
+
+    loaded_once as (
+
+        select {{ relation }}.*
+        from {{ relation }}
+        left join repeated_keys
+            on {{ same_key }}
+        where repeated_keys.{{ key_columns[0] }} is null
+
+    ),
+
+    latest_loads as (
+
+        select {{ relation }}.*
+        from {{ relation }}
+        inner join repeated_keys
+            on {{ same_key }}
+            and {{ relation }}._loaded_at is not distinct from repeated_keys.latest_loaded_at
+        qualify row_number() over (
+            partition by {% for key in key_columns %}{{ relation }}.{{ key }}{% if not loop.last %}, {% endif %}{% endfor %}
+            order by {{ relation }}.{{ tie_breaker }}
         ) = 1
+
+    )
+
+    select * from loaded_once
+    union all
+    select * from latest_loads
 {%- endmacro %}
 
 {#- Order statuses from any source system to completed / cancelled / returned. Anything else is

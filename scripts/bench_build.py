@@ -3,8 +3,9 @@
 For each scale: the raw data (generated once under --data-root/<scale>/raw and reused), the floor
 script on it (scripts/bench_floor.py), then the full `lifecycle dbt build` (every model, contract,
 data and unit test; DuckDB resources from the machine, lifecycle/resources.py), `lifecycle validate`
-and `lifecycle publish`, each measured apart: wall seconds and peak RSS of the process tree
-(scripts/bench_measure.py). Prints a table and the growth check (seconds per input row, s to l),
+and `lifecycle publish`, then the daily run (one more day appended to a copy of the raw folder
+as new files, then an incremental `lifecycle dbt build` on the same warehouse), each measured
+apart: wall seconds, CPU seconds and peak RSS of the process tree (scripts/bench_measure.py). Prints a table and the growth check (seconds per input row, s to l),
 writes reports/bench.json and the per-scale detail (slowest nodes, mart rows) to
 reports/bench_build_<scale>.json.
 
@@ -14,8 +15,10 @@ reports/bench_build_<scale>.json.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -61,6 +64,39 @@ def _slowest_nodes(run_results: Path) -> list[dict[str, Any]]:
     return [{"node": r["unique_id"], "seconds": round(r["execution_time"], 1)} for r in ranked]
 
 
+def daily_raw(raw: Path, work: Path) -> Path:
+    """A copy of ``raw`` to append one day to: the Parquet files hard-linked (an append only adds
+    files, it never rewrites one), the manifest copied (an append rewrites it)."""
+    daily = work / "raw_daily"
+    if daily.exists():
+        shutil.rmtree(daily)
+    shutil.copytree(raw, daily, copy_function=os.link)
+    (daily / "_manifest.json").unlink()
+    shutil.copy2(raw / "_manifest.json", daily / "_manifest.json")
+    return daily
+
+
+def bench_daily(raw: Path, work: Path, env: dict[str, str]) -> dict[str, Any]:
+    """The daily run: one more day of raw data lands as new files (``lifecycle generate --append``
+    on a copy of the raw folder), then ``lifecycle dbt build`` runs incrementally on the warehouse
+    the full build left."""
+    daily = daily_raw(raw, work)
+    manifest = json.loads((raw / "_manifest.json").read_text())
+    next_day = dt.date.fromisoformat(manifest["end_date"]) + dt.timedelta(days=1)
+    lifecycle = str(BIN / "lifecycle")
+    append = _step("append", [lifecycle, "generate", "--append", "--out", str(daily), "--quiet",
+                              "--scale", manifest["scale"], "--seed", str(manifest["seed"]),
+                              "--end-date", next_day.isoformat()], env, work)
+    rows = json.loads((daily / "_manifest.json").read_text())["tables"]
+    before = json.loads((raw / "_manifest.json").read_text())["tables"]
+    run = _step("daily", [lifecycle, "dbt", "build", "--quiet"], {**env, "LIFECYCLE_RAW_DIR": str(daily)}, work)
+    return {
+        "append": _figures(append),
+        "daily": _figures(run),
+        "daily_rows_in": sum(rows[k]["rows"] - before[k]["rows"] for k in rows),
+    }
+
+
 def bench_scale(scale: str, seed: int, data_root: Path, workdir: Path) -> dict[str, Any]:
     """Floor, build, validate and publish at one scale; the data is generated only when missing."""
     raw = data_root / scale / "raw"
@@ -85,16 +121,16 @@ def bench_scale(scale: str, seed: int, data_root: Path, workdir: Path) -> dict[s
         "build": [lifecycle, "dbt", "build", "--quiet"],
         "validate": [lifecycle, "validate", "--db", str(db)],
         "publish": [lifecycle, "publish", "--db", str(db), "--serving", str(serving)],
-        # DAILY RUN: when main has the incremental daily run (append one day with
-        # `lifecycle generate --append`, then an incremental `lifecycle dbt build`), measure it
-        # here as step "daily" on a copy of this warehouse; the lead wires it at merge.
     }
     for name, cmd in steps.items():
         result[name] = _figures(_step(name, cmd, env, work))
     for figure in ("wall_seconds", "cpu_seconds"):
         ratio = result["build"][figure] / max(result["floor"][figure], 0.1)
         result["build"][f"ratio_to_floor_{figure.split('_')[0]}"] = round(ratio, 1)
-    result["slowest_nodes"] = _slowest_nodes(work / "lifecycle" / "target" / "run_results.json")
+    run_results = work / "lifecycle" / "target" / "run_results.json"
+    result["slowest_nodes"] = _slowest_nodes(run_results)
+    result.update(bench_daily(raw, work, env))
+    result["daily_slowest_nodes"] = _slowest_nodes(run_results)
 
     import duckdb
 
@@ -119,15 +155,17 @@ def growth(results: dict[str, dict[str, Any]], figure: str = "cpu_seconds") -> f
 def table(results: dict[str, dict[str, Any]]) -> str:
     lines = [
         "| scale | rows in | build wall s | build CPU s | build peak MiB | floor wall s | floor CPU s "
-        "| floor MiB | ratio to floor (wall) | ratio (CPU) | validate s | publish s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| floor MiB | ratio to floor (wall) | ratio (CPU) | validate s | publish s "
+        "| daily rows in | daily wall s | daily CPU s | daily peak MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results.values():
-        b, f = r["build"], r["floor"]
+        b, f, d = r["build"], r["floor"], r["daily"]
         lines.append(
             f"| {r['scale']} | {r['rows_in']:,} | {b['wall_seconds']} | {b['cpu_seconds']} | {b['peak_rss_mib']} "
             f"| {f['wall_seconds']} | {f['cpu_seconds']} | {f['peak_rss_mib']} | {b['ratio_to_floor_wall']} "
-            f"| {b['ratio_to_floor_cpu']} | {r['validate']['wall_seconds']} | {r['publish']['wall_seconds']} |"
+            f"| {b['ratio_to_floor_cpu']} | {r['validate']['wall_seconds']} | {r['publish']['wall_seconds']} "
+            f"| {r['daily_rows_in']:,} | {d['wall_seconds']} | {d['cpu_seconds']} | {d['peak_rss_mib']} |"
         )
     return "\n".join(lines)
 

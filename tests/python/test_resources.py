@@ -11,14 +11,14 @@ from lifecycle import cli, resources
 
 def test_the_memory_limit_is_a_share_of_physical_memory() -> None:
     gib = 2**30
-    # The README's table: half of physical memory (12 GB on this 24 GB machine, 4 GB on 8 GB).
-    assert resources.memory_limit(24 * gib) == "12288MiB"
-    assert resources.memory_limit(16 * gib) == "8192MiB"
-    assert resources.memory_limit(8 * gib) == "4096MiB"
+    # The README's table: a fifth of physical memory (4.8 GB on this 24 GB machine, 1.6 GB on 8 GB).
+    assert resources.memory_limit(24 * gib) == "4915MiB"
+    assert resources.memory_limit(16 * gib) == "3276MiB"
+    assert resources.memory_limit(8 * gib) == "1638MiB"
 
 
 def test_a_small_machine_still_gets_the_minimum_and_an_unknown_one_none() -> None:
-    assert resources.memory_limit(2 * 2**30) == f"{resources.MIN_MEMORY_MIB}MiB"
+    assert resources.memory_limit(4 * 2**30) == f"{resources.MIN_MEMORY_MIB}MiB"
     assert resources.memory_limit(None) is None
 
 

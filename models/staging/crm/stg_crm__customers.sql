@@ -37,6 +37,12 @@ renamed as (
 
 ),
 
+deduplicated as (
+
+    {{ latest_load_per_key('renamed', ['customer_id', 'updated_at_raw'], 'email_normalised') }}
+
+),
+
 final as (
 
     select
@@ -72,8 +78,7 @@ final as (
             ('future_timestamp', 'updated_at > _loaded_at'),
         ]) }} as quarantine_reason,
         _loaded_at
-    from renamed
-    {{ latest_load_per_key(['customer_id', 'updated_at_raw'], 'email_normalised') }}
+    from deduplicated
 
 )
 

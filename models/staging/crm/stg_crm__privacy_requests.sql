@@ -19,6 +19,12 @@ renamed as (
 
 ),
 
+deduplicated as (
+
+    {{ latest_load_per_key('renamed', ['privacy_request_id'], 'requested_at_raw') }}
+
+),
+
 final as (
 
     select
@@ -30,8 +36,7 @@ final as (
             ['privacy_request_id', 'customer_id'], 'requested_at_raw', 'requested_at'
         ) }} as quarantine_reason,
         _loaded_at
-    from renamed
-    {{ latest_load_per_key(['privacy_request_id'], 'requested_at_raw') }}
+    from deduplicated
 
 )
 

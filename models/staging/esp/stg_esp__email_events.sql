@@ -22,6 +22,12 @@ renamed as (
 
 ),
 
+deduplicated as (
+
+    {{ latest_load_per_key('renamed', ['email_event_id'], 'occurred_at_raw') }}
+
+),
+
 staged as (
 
     select
@@ -32,8 +38,7 @@ staged as (
         occurred_at,
         {{ event_quarantine_reason('email_event_id', 'occurred_at_raw', 'occurred_at') }} as quarantine_reason,
         _loaded_at
-    from renamed
-    {{ latest_load_per_key(['email_event_id'], 'occurred_at_raw') }}
+    from deduplicated
 
 ),
 

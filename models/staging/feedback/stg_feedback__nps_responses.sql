@@ -19,6 +19,12 @@ renamed as (
 
 ),
 
+deduplicated as (
+
+    {{ latest_load_per_key('renamed', ['nps_response_id'], 'responded_at_raw') }}
+
+),
+
 final as (
 
     select
@@ -32,8 +38,7 @@ final as (
             value_checks=[('invalid_score', is_invalid_nps_score('nps_score'))],
         ) }} as quarantine_reason,
         _loaded_at
-    from renamed
-    {{ latest_load_per_key(['nps_response_id'], 'responded_at_raw') }}
+    from deduplicated
 
 )
 

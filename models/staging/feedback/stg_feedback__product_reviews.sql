@@ -20,6 +20,12 @@ renamed as (
 
 ),
 
+deduplicated as (
+
+    {{ latest_load_per_key('renamed', ['product_review_id'], 'reviewed_at_raw') }}
+
+),
+
 final as (
 
     select
@@ -33,8 +39,7 @@ final as (
             value_checks=[('invalid_rating', is_outside_scale('rating', 1, 5))],
         ) }} as quarantine_reason,
         _loaded_at
-    from renamed
-    {{ latest_load_per_key(['product_review_id'], 'reviewed_at_raw') }}
+    from deduplicated
 
 )
 

@@ -19,6 +19,12 @@ renamed as (
 
 ),
 
+deduplicated as (
+
+    {{ latest_load_per_key('renamed', ['referral_id'], 'referred_at_raw') }}
+
+),
+
 final as (
 
     select
@@ -28,8 +34,7 @@ final as (
         referred_at,
         {{ event_quarantine_reason('referral_id', 'referred_at_raw', 'referred_at') }} as quarantine_reason,
         _loaded_at
-    from renamed
-    {{ latest_load_per_key(['referral_id'], 'referred_at_raw') }}
+    from deduplicated
 
 )
 

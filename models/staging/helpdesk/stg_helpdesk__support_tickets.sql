@@ -21,6 +21,12 @@ renamed as (
 
 ),
 
+deduplicated as (
+
+    {{ latest_load_per_key('renamed', ['support_ticket_id'], 'opened_at_raw') }}
+
+),
+
 final as (
 
     select
@@ -33,8 +39,7 @@ final as (
         resolved_at is not null as is_resolved,
         {{ event_quarantine_reason('support_ticket_id', 'opened_at_raw', 'opened_at') }} as quarantine_reason,
         _loaded_at
-    from renamed
-    {{ latest_load_per_key(['support_ticket_id'], 'opened_at_raw') }}
+    from deduplicated
 
 )
 

@@ -19,10 +19,15 @@ renamed as (
 
 ),
 
+deduplicated as (
+
+    {{ latest_load_per_key('renamed', ['rejected_row_id'], 'line_number') }}
+
+),
+
 final as (
 
-    select * from renamed
-    {{ latest_load_per_key(['rejected_row_id'], 'line_number') }}
+    select * from deduplicated
 
 )
 

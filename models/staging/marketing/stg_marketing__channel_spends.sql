@@ -21,8 +21,7 @@ renamed as (
 
 deduplicated as (
 
-    select * from renamed
-    {{ latest_load_per_key(['spend_date_raw', 'acquisition_channel'], 'amount_raw') }}
+    {{ latest_load_per_key('renamed', ['spend_date_raw', 'acquisition_channel'], 'amount_raw') }}
 
 ),
 

@@ -21,6 +21,12 @@ renamed as (
 
 ),
 
+deduplicated as (
+
+    {{ latest_load_per_key('renamed', ['store_visit_id'], 'visited_at_raw') }}
+
+),
+
 staged as (
 
     select
@@ -30,8 +36,7 @@ staged as (
         visited_at,
         {{ event_quarantine_reason('store_visit_id', 'visited_at_raw', 'visited_at') }} as quarantine_reason,
         _loaded_at
-    from renamed
-    {{ latest_load_per_key(['store_visit_id'], 'visited_at_raw') }}
+    from deduplicated
 
 ),
 

@@ -28,8 +28,7 @@ renamed as (
 
 deduplicated as (
 
-    select * from renamed
-    {{ latest_load_per_key(['transaction_id'], 'transacted_at_raw') }}
+    {{ latest_load_per_key('renamed', ['transaction_id'], 'transacted_at_raw') }}
 
 ),
 

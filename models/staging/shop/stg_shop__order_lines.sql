@@ -25,6 +25,12 @@ renamed as (
 
 ),
 
+deduplicated as (
+
+    {{ latest_load_per_key('renamed', ['order_line_id'], 'order_id') }}
+
+),
+
 staged as (
 
     select
@@ -38,8 +44,7 @@ staged as (
         unit_cost_local,
         {{ order_line_quarantine_reason(['order_line_id', 'order_id'], 'quantity', 'unit_price_raw') }} as quarantine_reason,
         _loaded_at
-    from renamed
-    {{ latest_load_per_key(['order_line_id'], 'order_id') }}
+    from deduplicated
 
 ),
 

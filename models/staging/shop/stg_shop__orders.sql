@@ -33,8 +33,7 @@ renamed as (
 
 deduplicated as (
 
-    select * from renamed
-    {{ latest_load_per_key(['order_id'], 'ordered_at_raw') }}
+    {{ latest_load_per_key('renamed', ['order_id'], 'ordered_at_raw') }}
 
 ),
 

@@ -24,6 +24,12 @@ renamed as (
 
 ),
 
+deduplicated as (
+
+    {{ latest_load_per_key('renamed', ['web_event_id'], 'occurred_at_raw') }}
+
+),
+
 staged as (
 
     select
@@ -36,8 +42,7 @@ staged as (
         occurred_at,
         {{ event_quarantine_reason('web_event_id', 'occurred_at_raw', 'occurred_at') }} as quarantine_reason,
         _loaded_at
-    from renamed
-    {{ latest_load_per_key(['web_event_id'], 'occurred_at_raw') }}
+    from deduplicated
 
 ),
 
