@@ -4,13 +4,15 @@
     its count in `failures`. `assertions` is a list of [name, count expression] pairs. The tests set
     fail_calc to the sum of `failures`, so dbt reports the same count as the one-assertion tests. -#}
 {% macro batched_failures(model, label, assertions) -%}
+{%- if not assertions -%}
+    {{ exceptions.raise_compiler_error("a batched test needs at least one column or expression") }}
+{%- endif -%}
 with counts as (
 
     select
         {%- for assertion in assertions %}
-        {{ assertion[1] }} as failures_{{ loop.index }},
+        {{ assertion[1] }} as failures_{{ loop.index }}{{ ',' if not loop.last }}
         {%- endfor %}
-        count(*) as checked_rows
     from {{ model }}
 
 ),
