@@ -3,9 +3,10 @@
 Each dbt data test of a mart (each column or expression of a batched test such as
 ``columns_not_null``: see :mod:`lifecycle.assertions`), each NOT NULL / primary-key constraint of
 its contract and each expectation declared in ``meta: {expectations: [...]}`` of the model or a
-column (for the few checks dbt has no test for) becomes one :class:`Check`: the Great Expectations expectation that
-asserts the same thing, with the test's severity (``config: {severity: warn}``; otherwise the
-project default of ``dbt_project.yml``, ``error``). ``lifecycle validate`` runs them.
+column (for the few checks dbt has no test for) becomes one :class:`Check`: the Great
+Expectations expectation that asserts the same thing, with the test's severity
+(``config: {severity: warn}``; otherwise the project default of ``dbt_project.yml``, ``error``).
+``lifecycle validate`` runs them.
 
 dbt tests that are SQL over the mart (``expression_is_true``, ``relationships``, ``is_recent``,
 ``proportion_within``, ``value_share_at_most``, ``not_null_when``, a ``where`` config, ...) become a
