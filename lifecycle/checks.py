@@ -1,10 +1,12 @@
 """The checks of every mart, read from the marts' model yml (the one place they are declared).
 
-Each dbt data test of a mart (and each NOT NULL / primary-key constraint of its contract, and each
-expectation declared in ``meta: {expectations: [...]}`` of the model or a column, for the few
-checks dbt has no test for) becomes one :class:`Check`: the Great Expectations expectation that
-asserts the same thing, with the test's severity (``config: {severity: warn}``; otherwise the
-project default of ``dbt_project.yml``, ``error``). ``lifecycle validate`` runs them.
+Each dbt data test of a mart (each column or expression of a batched test such as
+``columns_not_null``: see :mod:`lifecycle.assertions`), each NOT NULL / primary-key constraint of
+its contract and each expectation declared in ``meta: {expectations: [...]}`` of the model or a
+column (for the few checks dbt has no test for) becomes one :class:`Check`: the Great
+Expectations expectation that asserts the same thing, with the test's severity
+(``config: {severity: warn}``; otherwise the project default of ``dbt_project.yml``, ``error``).
+``lifecycle validate`` runs them.
 
 dbt tests that are SQL over the mart (``expression_is_true``, ``relationships``, ``is_recent``,
 ``proportion_within``, ``value_share_at_most``, ``not_null_when``, a ``where`` config, ...) become a
@@ -36,6 +38,7 @@ from typing import Any
 import yaml
 
 from lifecycle import paths, reference
+from lifecycle.assertions import BATCHED, unbatch
 
 SEVERITIES = ("error", "warn")
 MARTS_DIR = Path("models") / "marts"
@@ -188,6 +191,11 @@ class _Builder:
 
     def data_test(self, column: str | None, test: Any) -> None:
         name, args, config = _test_parts(test)
+        if name in BATCHED:
+            # One check per column (or expression) of a batched test, as its one-column test makes.
+            for kind, col, kind_args in unbatch(name, column, args):
+                self.data_test(col, {kind: {"arguments": kind_args, "config": config}})
+            return
         severity = _severity(config.get("severity", self.default))
         where = config.get("where")
         col = column
@@ -300,10 +308,22 @@ def _meta(node: dict[str, Any]) -> dict[str, Any]:
     return meta
 
 
+def _unconditional_not_null(tests: list[Any]) -> set[str]:
+    """The columns a batched columns_not_null test without a `where` checks."""
+    out: set[str] = set()
+    for test in tests:
+        name, args, config = _test_parts(test)
+        if name == "columns_not_null" and not config.get("where"):
+            out.update(col for _, col, _ in unbatch(name, None, args) if col)
+    return out
+
+
 def _model_checks(model: dict[str, Any], default: str, project_root: Path | None = None) -> MartChecks:
     b = _Builder(str(model["name"]), default, project_root)
-    for test in model.get("data_tests") or model.get("tests") or []:
+    model_tests = model.get("data_tests") or model.get("tests") or []
+    for test in model_tests:
         b.data_test(None, test)
+    not_null_tested = _unconditional_not_null(model_tests)
     b.meta_expectations(None, _meta(model))
     for constraint in model.get("constraints") or []:
         if isinstance(constraint, dict) and constraint.get("type") == "primary_key" and constraint.get("columns"):
@@ -315,7 +335,7 @@ def _model_checks(model: dict[str, Any], default: str, project_root: Path | None
         name = str(col["name"])
         tests = col.get("data_tests") or col.get("tests") or []
         constraints = {c.get("type") for c in col.get("constraints") or [] if isinstance(c, dict)}
-        has_not_null_test = any(
+        has_not_null_test = name in not_null_tested or any(
             _test_parts(t)[0] == "not_null" and not _test_parts(t)[2].get("where") for t in tests
         )
         if constraints & {"not_null", "primary_key"} and not has_not_null_test:

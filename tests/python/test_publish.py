@@ -870,6 +870,27 @@ def test_build_record_counts_a_failing_test_and_publish_refuses(
     assert not serving.exists()
 
 
+def test_a_failing_batched_test_names_its_column(build: Build, tmp_path: Path) -> None:
+    """One query checks several columns of a model (tests/generic/columns_*.sql); a bad value in one
+    of them fails that test with the column named in its failing rows, and the failure count."""
+    db = _copy_warehouse(build, tmp_path / "batched")
+    con = duckdb.connect(str(db))
+    con.execute("update marts.customers set crm_record_count = 0, gender = 'bogus' "
+                "where customer_id = (select min(customer_id) from marts.customers)")
+    con.close()
+    _run_dbt(build.raw, db, "--select", "customers", command="test", expect_code=1)
+    results = json.loads(paths.artefacts(db).run_results.read_text())["results"]
+    failed = {r["unique_id"].split(".")[2]: r for r in results if r["status"] == "fail"}
+    assert {name.split("_customers")[0] for name in failed} == {"columns_in_range", "columns_accepted_values"}
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = {name.split("_customers")[0]: con.execute(r["compiled_code"]).fetchall() for name, r in failed.items()}
+    finally:
+        con.close()
+    assert rows == {"columns_in_range": [("crm_record_count", 1)], "columns_accepted_values": [("gender", 1)]}
+    assert all(r["failures"] == 1 for r in failed.values())
+
+
 def test_warehouse_without_build_record_is_refused(
     build: Build, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from lifecycle import paths, reference, schema
+from lifecycle.assertions import unbatch
 from lifecycle.checks import mart_checks
 
 ROOT = paths.PROJECT_ROOT
@@ -93,13 +94,20 @@ def _accepted_values_lists() -> list[tuple[str, str, frozenset[Any]]]:
     for yml in [*(ROOT / "models").rglob("*.yml"), *(ROOT / "seeds").rglob("*.yml")]:
         doc = yaml.safe_load(yml.read_text()) or {}
         for node in [*(doc.get("models") or []), *(doc.get("seeds") or [])]:
+            entries = [(None, t) for t in node.get("data_tests") or []]
             for col in node.get("columns") or []:
-                for test in col.get("data_tests") or []:
-                    if isinstance(test, dict) and "accepted_values" in test:
-                        values = (test["accepted_values"].get("arguments") or {}).get("values") or []
+                entries += [(col["name"], t) for t in col.get("data_tests") or []]
+            for column, test in entries:
+                if not isinstance(test, dict):
+                    continue
+                name, body = next(iter(test.items()))
+                # A batched columns_accepted_values test holds one list per column.
+                for kind, col, args in unbatch(name, column, (body or {}).get("arguments") or {}):
+                    if kind == "accepted_values":
                         # dbt quotes each value: a '' in the yml is one ' in the data.
+                        values = args.get("values") or []
                         unquoted = {v.replace("''", "'") if isinstance(v, str) else v for v in values}
-                        found.append((node["name"], col["name"], frozenset(unquoted)))
+                        found.append((node["name"], str(col), frozenset(unquoted)))
     return found
 
 

@@ -11,6 +11,7 @@ cannot support.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -24,6 +25,7 @@ import yaml
 from test_publish import Build, _checked_build, shared_build
 
 from lifecycle import paths, validate
+from lifecycle.assertions import unbatch
 from lifecycle.checks import mart_checks
 from lifecycle.cli import main
 from lifecycle.generate import generate
@@ -84,7 +86,9 @@ def _yml_tests(root: Path) -> dict[str, Counter[tuple[str, str | None, str]]]:
             for column, test in entries:
                 name, body = (test, {}) if isinstance(test, str) else next(iter(test.items()))
                 severity = ((body or {}).get("config") or {}).get("severity", "error")
-                found[(name, column, severity)] += 1
+                # A batched test counts once per column (or expression) it checks.
+                for kind, col, _ in unbatch(name, column, (body or {}).get("arguments") or {}):
+                    found[(kind, col, severity)] += 1
             out[model["name"]] = found
     return out
 
@@ -185,6 +189,64 @@ models:
     assert strict.kwargs == {"min_value": 0, "max_value": None, "strict_min": True, "strict_max": False,
                              "column": "net"}
     assert all(c.description.startswith(f"[{c.severity}]") for c in mc.checks)
+
+
+def test_batched_tests_translate_like_their_one_column_tests(tmp_path: Path) -> None:
+    """A batched test (one query for several columns) gives the checks its one-column tests give."""
+    (tmp_path / "dbt_project.yml").write_text("name: shop\n")
+    one_column = """
+version: 2
+models:
+  - name: orders
+    data_tests:
+      - expression_is_true: {arguments: {expression: "net <= gross"}, config: {severity: warn}}
+    columns:
+      - name: net
+        constraints: [{type: not_null}]
+        data_tests:
+          - not_null
+          - accepted_range: {arguments: {min_value: 0, inclusive: false}, config: {where: "gross > 0"}}
+      - name: status
+        data_tests:
+          - not_null: {config: {where: "net > 0"}}
+          - accepted_values: {arguments: {values: ['open', 'shut']}}
+"""
+    batched = """
+version: 2
+models:
+  - name: orders
+    data_tests:
+      - expressions_are_true: {arguments: {expressions: ["net <= gross"]}, config: {severity: warn}}
+      - columns_not_null: {arguments: {columns: [net]}}
+      - columns_not_null: {arguments: {columns: [status]}, config: {where: "net > 0"}}
+      - columns_in_range: {arguments: {columns: {net: {min_value: 0, inclusive: false}}}, config: {where: "gross > 0"}}
+      - columns_accepted_values: {arguments: {columns: {status: {values: ['open', 'shut']}}}}
+    columns:
+      - name: net
+        constraints: [{type: not_null}]
+      - name: status
+"""
+
+    def checks(yml: str, into: Path) -> list[tuple[Any, ...]]:
+        (into / "models" / "marts").mkdir(parents=True)
+        shutil.copy(tmp_path / "dbt_project.yml", into / "dbt_project.yml")
+        (into / "models" / "marts" / "_m__models.yml").write_text(yml)
+        found = mart_checks(into)["orders"].checks
+        # Derived columns are numbered in declaration order: compare them by their SQL.
+        def named(value: Any, c: Any) -> Any:
+            if not isinstance(value, str):
+                return value
+            return re.sub(r"_check_\d+(_where)?", lambda m: c.derived[m.group(0)], value)
+
+        return sorted(
+            (c.test, c.column, c.severity, c.expectation,
+             json.dumps({k: named(v, c) for k, v in c.kwargs.items()}, sort_keys=True), sorted(c.derived.values()))
+            for c in found
+        )
+
+    expected = checks(one_column, tmp_path / "one_column")
+    assert len(expected) == 5  # the contract's not null is the not_null test's (no where)
+    assert checks(batched, tmp_path / "batched") == expected
 
 
 SHOP_YML = """
