@@ -154,7 +154,7 @@ in_range as (
         and starts.first_activity_date <= snapshot_dates.snapshot_date as is_comparison_snapshot
     from starts
     inner join snapshot_dates
-        on snapshot_dates.snapshot_date >= starts.first_snapshot_date
+        on starts.first_snapshot_date <= snapshot_dates.snapshot_date
     cross join as_of
 
 ),

@@ -113,6 +113,9 @@ first_purchases as (
 
 summarised as (
 
+    {#- at_snapshot: the purchase day whose state interval holds the snapshot date; year_before:
+        the one whose interval holds the date 365 days before it (the purchase days up to then are
+        the ones outside the trailing year). #}
     select
         snapshots.customer_snapshot_id,
         snapshots.customer_id,
@@ -142,17 +145,15 @@ summarised as (
         case when snapshots.is_history_snapshot then coalesce(period_revenue.purchase_days, 0) end
             as period_purchase_days
     from snapshots
-    {#- The purchase day whose state interval holds the snapshot date, and the one that holds the
-        date 365 days before it (purchase days up to then: the ones outside the trailing year). #}
     left join running as at_snapshot
         on
             snapshots.customer_id = at_snapshot.customer_id
-            and at_snapshot.purchase_date <= snapshots.snapshot_date
+            and snapshots.snapshot_date >= at_snapshot.purchase_date
             and snapshots.snapshot_date < at_snapshot.next_purchase_date
     left join running as year_before
         on
             snapshots.customer_id = year_before.customer_id
-            and year_before.purchase_date <= cast({{ dbt.dateadd('day', -365, 'snapshots.snapshot_date') }} as date)
+            and cast({{ dbt.dateadd('day', -365, 'snapshots.snapshot_date') }} as date) >= year_before.purchase_date
             and cast({{ dbt.dateadd('day', -365, 'snapshots.snapshot_date') }} as date) < year_before.next_purchase_date
     left join first_purchases
         on snapshots.customer_id = first_purchases.customer_id
