@@ -58,20 +58,34 @@ loyalty_cards as (
 
 ),
 
-logins as (
+device_logins as (
 
+    {#- Each device's first login as each CRM id, aggregated before the join: the web events are
+        read once, by a hash aggregate, and only the (device, CRM id) pairs are joined. #}
     select
         web_events.anonymous_id,
-        crm_ids.customer_id,
-        web_events.occurred_at
+        web_events.customer_id as source_customer_id,
+        min(web_events.occurred_at) as occurred_at
     from web_events
     cross join as_of
-    inner join crm_ids
-        on web_events.customer_id = crm_ids.identifier_value
     where
         web_events.quarantine_reason is null
         and web_events.anonymous_id is not null
+        and web_events.customer_id is not null
         and cast(web_events.occurred_at as date) <= as_of.as_of_date
+    group by 1, 2
+
+),
+
+logins as (
+
+    select
+        device_logins.anonymous_id,
+        crm_ids.customer_id,
+        device_logins.occurred_at
+    from device_logins
+    inner join crm_ids
+        on device_logins.source_customer_id = crm_ids.identifier_value
 
 ),
 

@@ -111,25 +111,50 @@ activity as (
 
 ),
 
-in_range as (
+history_starts as (
 
+    {#- History rows run from the month end of the first activity (customers with no known
+        activity date, or a first activity after the as-of date, get the as-of date only). #}
     select
         activity.customer_id,
+        activity.first_activity_date,
+        least(
+            coalesce(cast({{ dbt.last_day('activity.first_activity_date', 'month') }} as date), as_of.as_of_date),
+            as_of.as_of_date
+        ) as history_start_date
+    from activity
+    cross join as_of
+
+),
+
+starts as (
+
+    {#- The earliest date a customer's snapshot can fall on: the history start, or the first
+        activity (the comparison row exists when the first activity came on or before the
+        comparison date). #}
+    select
+        customer_id,
+        first_activity_date,
+        history_start_date,
+        least(history_start_date, coalesce(first_activity_date, history_start_date)) as first_snapshot_date
+    from history_starts
+
+),
+
+in_range as (
+
+    {#- A range join on the customer's first possible snapshot date: no customer x date grid. #}
+    select
+        starts.customer_id,
         snapshot_dates.snapshot_date,
         snapshot_dates.snapshot_date = as_of.as_of_date as is_as_of_date,
-        {#- History rows run from the month end of the first activity (customers with no known
-            activity date get the as-of date only); the comparison row exists when the customer's
-            first activity came on or before the comparison date. #}
-        snapshot_dates.is_history_date and (
-            snapshot_dates.snapshot_date >= coalesce(
-                cast({{ dbt.last_day('activity.first_activity_date', 'month') }} as date), as_of.as_of_date
-            )
-            or snapshot_dates.snapshot_date = as_of.as_of_date
-        ) as is_history_snapshot,
+        snapshot_dates.is_history_date and snapshot_dates.snapshot_date >= starts.history_start_date
+            as is_history_snapshot,
         snapshot_dates.is_comparison_date
-        and activity.first_activity_date <= snapshot_dates.snapshot_date as is_comparison_snapshot
-    from activity
-    cross join snapshot_dates
+        and starts.first_activity_date <= snapshot_dates.snapshot_date as is_comparison_snapshot
+    from starts
+    inner join snapshot_dates
+        on starts.first_snapshot_date <= snapshot_dates.snapshot_date
     cross join as_of
 
 ),

@@ -2,9 +2,10 @@
     it stood at the end of that day, with every input the lifecycle rules need, computed here only
     (customer_lifecycle is the as-of row of this chain): purchase days, gaps, days since the first
     and last purchase, purchase days in the trailing 365 days, the reactivation gap, the advocacy
-    signal and the BG/NBD probability of being alive over this build's fitted parameters. Running
-    values are carried forward from the latest purchase day on or before the snapshot (one ordered
-    pass, no range join); the trailing-window inputs use small range joins. #}
+    signal and the BG/NBD probability of being alive over this build's fitted parameters. Each
+    purchase day holds the customer's running state until the next one, so a snapshot finds its
+    state (and the state 365 days before it) by one range join on that interval: no sort of the
+    snapshots, no aggregate over them; the trailing windows use small range joins. #}
 with
 
 snapshots as (
@@ -33,7 +34,7 @@ parameters as (
 
 running as (
 
-    {#- The customer's state right after each purchase day. #}
+    {#- The customer's state from each purchase day until the day before the next one. #}
     select
         customer_id,
         purchase_date,
@@ -42,88 +43,12 @@ running as (
         median(gap_days) over (
             partition by customer_id order by purchase_date rows between unbounded preceding and current row
         ) as median_gap_days,
+        coalesce(
+            lead(purchase_date) over (partition by customer_id order by purchase_date),
+            cast('9999-12-31' as date)
+        ) as next_purchase_date,
         net_revenue
     from purchase_days
-
-),
-
-events as (
-
-    {#- Purchase days (kind 0) sort before snapshots (kind 1) and the 365-day probes (kind 2) on
-        the same date, so a purchase on the snapshot date counts. #}
-    select
-        customer_id,
-        purchase_date as event_date,
-        0 as kind,
-        cast(null as date) as snapshot_date,
-        purchase_day_number,
-        median_gap_days,
-        purchase_date as last_purchase_date
-    from running
-
-    union all
-
-    select
-        customer_id,
-        snapshot_date as event_date,
-        1 as kind,
-        snapshot_date,
-        null as purchase_day_number,
-        null as median_gap_days,
-        null as last_purchase_date
-    from snapshots
-
-    union all
-
-    select
-        customer_id,
-        cast({{ dbt.dateadd('day', -365, 'snapshot_date') }} as date) as event_date,
-        2 as kind,
-        snapshot_date,
-        null as purchase_day_number,
-        null as median_gap_days,
-        null as last_purchase_date
-    from snapshots
-
-),
-
-carried as (
-
-    select
-        customer_id,
-        kind,
-        snapshot_date,
-        last_value(purchase_day_number ignore nulls) over customer_timeline as purchase_days,
-        last_value(median_gap_days ignore nulls) over customer_timeline as median_gap_days,
-        last_value(last_purchase_date ignore nulls) over customer_timeline as last_purchase_date
-    from events
-    window customer_timeline as (
-        partition by customer_id order by event_date, kind rows between unbounded preceding and current row
-    )
-
-),
-
-at_snapshot as (
-
-    select
-        customer_id,
-        snapshot_date,
-        purchase_days,
-        median_gap_days,
-        last_purchase_date
-    from carried
-    where kind = 1
-
-),
-
-year_before as (
-
-    select
-        customer_id,
-        snapshot_date,
-        coalesce(purchase_days, 0) as purchase_days_year_before
-    from carried
-    where kind = 2
 
 ),
 
@@ -188,6 +113,9 @@ first_purchases as (
 
 summarised as (
 
+    {#- at_snapshot: the purchase day whose state interval holds the snapshot date; year_before:
+        the one whose interval holds the date 365 days before it (the purchase days up to then are
+        the ones outside the trailing year). #}
     select
         snapshots.customer_snapshot_id,
         snapshots.customer_id,
@@ -195,18 +123,18 @@ summarised as (
         snapshots.is_as_of_date,
         snapshots.is_history_snapshot,
         snapshots.is_comparison_snapshot,
-        at_snapshot.purchase_days is not null as has_purchased,
-        case when at_snapshot.purchase_days is not null then first_purchases.first_purchase_date end
+        at_snapshot.purchase_day_number is not null as has_purchased,
+        case when at_snapshot.purchase_day_number is not null then first_purchases.first_purchase_date end
             as first_purchase_date,
-        at_snapshot.last_purchase_date,
-        coalesce(at_snapshot.purchase_days, 0) as purchase_days,
-        greatest(coalesce(at_snapshot.purchase_days, 0) - 1, 0) as gap_count,
+        at_snapshot.purchase_date as last_purchase_date,
+        coalesce(at_snapshot.purchase_day_number, 0) as purchase_days,
+        greatest(coalesce(at_snapshot.purchase_day_number, 0) - 1, 0) as gap_count,
         at_snapshot.median_gap_days,
-        {{ dbt.datediff('at_snapshot.last_purchase_date', 'snapshots.snapshot_date', 'day') }}
+        {{ dbt.datediff('at_snapshot.purchase_date', 'snapshots.snapshot_date', 'day') }}
             as days_since_last_purchase,
         {{ dbt.datediff('first_purchases.first_purchase_date', 'snapshots.snapshot_date', 'day') }}
             as days_since_first_purchase,
-        coalesce(at_snapshot.purchase_days, 0) - coalesce(year_before.purchase_days_year_before, 0)
+        coalesce(at_snapshot.purchase_day_number, 0) - coalesce(year_before.purchase_day_number, 0)
             as purchase_days_last_365d,
         reactivation_gaps.reactivation_window_max_gap_days,
         reactivation_gaps.reactivation_candidate_date,
@@ -217,10 +145,16 @@ summarised as (
         case when snapshots.is_history_snapshot then coalesce(period_revenue.purchase_days, 0) end
             as period_purchase_days
     from snapshots
-    left join at_snapshot
-        on snapshots.customer_id = at_snapshot.customer_id and snapshots.snapshot_date = at_snapshot.snapshot_date
-    left join year_before
-        on snapshots.customer_id = year_before.customer_id and snapshots.snapshot_date = year_before.snapshot_date
+    left join running as at_snapshot
+        on
+            snapshots.customer_id = at_snapshot.customer_id
+            and snapshots.snapshot_date >= at_snapshot.purchase_date
+            and snapshots.snapshot_date < at_snapshot.next_purchase_date
+    left join running as year_before
+        on
+            snapshots.customer_id = year_before.customer_id
+            and cast({{ dbt.dateadd('day', -365, 'snapshots.snapshot_date') }} as date) >= year_before.purchase_date
+            and cast({{ dbt.dateadd('day', -365, 'snapshots.snapshot_date') }} as date) < year_before.next_purchase_date
     left join first_purchases
         on snapshots.customer_id = first_purchases.customer_id
     left join reactivation_gaps

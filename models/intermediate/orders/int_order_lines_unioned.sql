@@ -75,6 +75,23 @@ staged_parents as (
 
 ),
 
+parents as (
+
+    {#- Every staged parent once, with its unified order where it has one: the lines join this
+        (small) table once instead of the orders and the staged parents in turn. #}
+    select
+        staged_parents.order_id,
+        staged_parents.parent_table,
+        orders.order_id is not null and orders.exclusion_reason is null as is_valid_parent,
+        orders.fx_rate_to_reporting
+    from staged_parents
+    left join orders
+        on
+            staged_parents.order_id = orders.order_id
+            and staged_parents.parent_table = orders.source_table
+
+),
+
 final as (
 
     select
@@ -86,22 +103,18 @@ final as (
         lines.category,
         lines.quantity,
         lines.returned_quantity,
-        cast(lines.unit_price_local * orders.fx_rate_to_reporting as decimal(18, 2)) as unit_price,
-        cast(lines.unit_cost_local * orders.fx_rate_to_reporting as decimal(18, 2)) as unit_cost,
+        {{ in_reporting_currency('lines.unit_price_local', 'parents.fx_rate_to_reporting') }} as unit_price,
+        {{ in_reporting_currency('lines.unit_cost_local', 'parents.fx_rate_to_reporting') }} as unit_cost,
         case
-            when orders.order_id is not null and orders.exclusion_reason is null then null
-            when staged_parents.order_id is null then 'orphan_line'
+            when parents.is_valid_parent then null
+            when parents.order_id is null then 'orphan_line'
             else 'parent_quarantined'
         end as exclusion_reason
     from lines
-    left join orders
+    left join parents
         on
-            lines.order_id = orders.order_id
-            and lines.parent_table = orders.source_table
-    left join staged_parents
-        on
-            lines.order_id = staged_parents.order_id
-            and lines.parent_table = staged_parents.parent_table
+            lines.order_id = parents.order_id
+            and lines.parent_table = parents.parent_table
 
 )
 

@@ -100,19 +100,31 @@ erased_records as (
 
 ),
 
+keyed as (
+
+    {#- The CRM customer id in the key of a quarantined CRM row, as a column: the erasure join below
+        is then a plain equi-join (a condition on the source table inside a left join's ON made
+        it a nested loop over every quarantined row and every erased identifier). #}
+    select
+        *,
+        case
+            when source_table = 'crm_customers' then {{ dbt.split_part('record_key', "'|'", 1) }}
+        end as crm_customer_id
+    from unioned
+
+),
+
 masked as (
 
     select
-        unioned.source_table,
-        case when erased_records.source_customer_id is null then unioned.record_key end as record_key,
-        unioned.quarantine_reason,
-        unioned.detected_in,
-        unioned._loaded_at
-    from unioned
+        keyed.source_table,
+        case when erased_records.source_customer_id is null then keyed.record_key end as record_key,
+        keyed.quarantine_reason,
+        keyed.detected_in,
+        keyed._loaded_at
+    from keyed
     left join erased_records
-        on
-            unioned.source_table = 'crm_customers'
-            and {{ dbt.split_part('unioned.record_key', "'|'", 1) }} = erased_records.source_customer_id
+        on keyed.crm_customer_id = erased_records.source_customer_id
 
 ),
 
