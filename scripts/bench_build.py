@@ -5,8 +5,9 @@ script on it (scripts/bench_floor.py), then the full `lifecycle dbt build` (ever
 data and unit test; DuckDB resources from the machine, lifecycle/resources.py), `lifecycle validate`
 and `lifecycle publish`, then the daily run (one more day appended to a copy of the raw folder
 as new files, then an incremental `lifecycle dbt build` on the same warehouse), each measured
-apart: wall seconds, CPU seconds and peak RSS of the process tree (scripts/bench_measure.py). Prints a table and the growth check (seconds per input row, s to l),
-writes reports/bench.json and the per-scale detail (slowest nodes, mart rows) to
+apart: wall seconds, CPU seconds and peak RSS of the process tree (scripts/bench_measure.py).
+Prints a table and the growth check (seconds per input row, s to l), writes reports/bench.json
+and the per-scale detail (slowest nodes of the full and of the daily build, mart rows) to
 reports/bench_build_<scale>.json.
 
     python scripts/bench_build.py [--scales demo,s,m,l] [--data-root bench-data]
