@@ -3,13 +3,14 @@
 The peak is sampled from /proc every 0.1 s as the sum of the resident sets of the command and
 all its descendants (dbt's threads share one process; a Python model or a spawned tool adds
 its own), and is never below getrusage's largest single child (which a short spike between two
-samples cannot escape).
+samples cannot escape). CPU seconds and that largest child come from wait4 on the command
+itself: getrusage(RUSAGE_CHILDREN) keeps the largest child of the whole benchmark, so every step
+after a big one would report its peak.
 """
 
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import threading
 import time
@@ -52,7 +53,6 @@ def _tree_rss_bytes(root: int) -> int:
 def measure(cmd: list[str], env: dict[str, str], cwd: Path, log: Path | None = None) -> Measurement:
     """Run ``cmd`` (output to ``log`` or discarded) and measure it; never raises on failure."""
     peak = 0
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = log.open("w") if log is not None else subprocess.DEVNULL
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -66,14 +66,15 @@ def measure(cmd: list[str], env: dict[str, str], cwd: Path, log: Path | None = N
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    rc = proc.wait()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = rc = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - start
     done.set()
     sampler.join()
     if log is not None and not isinstance(out, int):
         out.close()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    # ru_maxrss of RUSAGE_CHILDREN: the largest child waited for so far (KiB on Linux).
-    largest_child = after.ru_maxrss * 1024
+    # The command's own rusage: its CPU (with the descendants it waited for) and the largest
+    # resident set of it or of one of those descendants (KiB on Linux).
+    cpu = usage.ru_utime + usage.ru_stime
+    largest_child = usage.ru_maxrss * 1024
     return Measurement(round(wall, 1), round(max(peak, largest_child) / 2**20), round(cpu, 1), rc)

@@ -1,0 +1,26 @@
+"""The benchmark's measurement of one command (scripts/bench_measure.py): its own peak memory and
+exit status, never those of an earlier, bigger command."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+from bench_measure import measure  # noqa: E402
+
+
+def _allocate(mib: int, exit_code: int = 0) -> list[str]:
+    return [sys.executable, "-c", f"import sys; x = bytearray({mib} * 2**20); sys.exit({exit_code})"]
+
+
+def test_each_command_reports_its_own_peak_and_exit_status(tmp_path: Path) -> None:
+    env = dict(os.environ)
+    big = measure(_allocate(600), env, tmp_path)
+    small = measure(_allocate(50, exit_code=3), env, tmp_path)
+    assert big.returncode == 0 and small.returncode == 3
+    assert big.peak_rss_mib >= 600
+    # getrusage(RUSAGE_CHILDREN) would carry the 600 MiB of the first command into the second.
+    assert small.peak_rss_mib < 300
+    assert small.cpu_seconds >= 0
