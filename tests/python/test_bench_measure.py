@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-from bench_measure import measure  # noqa: E402
+from bench_measure import measure
 
 
 def _allocate(mib: int, exit_code: int = 0) -> list[str]:
