@@ -79,6 +79,8 @@ class _BgNbdData:
     rep_t_index: NDArray[np.intp]
     rep_tx_index: NDArray[np.intp]
     rep_weight: FloatArray
+    x_int: NDArray[np.intp]  # distinct x as indices into the prefix sums of _rising_sums
+    steps: FloatArray  # k = 0, 1, ..., max(x) - 1
     total_weight: float
     repeat_weight: float
     sum_wx: float
@@ -95,6 +97,8 @@ class _BgNbdData:
             self.rep_t_index,
             self.rep_tx_index,
             self.rep_weight,
+            self.x_int,
+            self.steps,
             self.total_weight,
             self.repeat_weight,
             self.sum_wx,
@@ -120,11 +124,19 @@ def _bgnbd_data(x: FloatArray, t_x: FloatArray, T: FloatArray, w: FloatArray) ->
         rep_t_index=T_idx[rep],
         rep_tx_index=tx_idx[rep],
         rep_weight=pw[rep],
+        x_int=x_values.astype(np.intp),
+        steps=np.arange(float(x_values.max()) if x_values.shape[0] else 0.0),
         total_weight=float(pw.sum()),
         repeat_weight=float(pw[rep].sum()),
         sum_wx=float((pw * px).sum()),
         n_patterns=int(pw.shape[0]),
     )
+
+
+def _rising_sums(terms: FloatArray, x_int: NDArray[np.intp]) -> FloatArray:
+    """``Σ_{k<x} terms[k]`` for each ``x`` of ``x_int`` (0 for x = 0): prefix sums of the terms."""
+    prefix = np.concatenate([np.zeros(1), np.cumsum(terms)])
+    return prefix[x_int]
 
 
 def _bgnbd_ll(
@@ -136,14 +148,12 @@ def _bgnbd_ll(
     W = d.total_weight
     ab = a + b
     # Per-distinct-x part: lnΓ(r+x) − lnΓ(r) + lnB(a, b+x) − lnB(a, b) (+ r ln α for everybody).
-    per_x = (
-        special.gammaln(r + xv)
-        - special.gammaln(r)
-        + special.gammaln(b + xv)
-        - special.gammaln(b)
-        + special.gammaln(ab)
-        - special.gammaln(ab + xv)
-    )
+    # The Beta part is the finite sum −Σ_{k<x} ln(1 + a/(b+k)) (x is an integer), not a difference
+    # of four gammaln: those cancel catastrophically on the ridge a, b → ∞ at a fixed a/(a+b)
+    # (every customer drops out with the same probability), where their rounding noise (~1e-16·b ln b
+    # per customer, libm-dependent) would decide where the optimiser stops.
+    beta_part = -_rising_sums(np.log1p(a / (b + d.steps)), d.x_int)
+    per_x = special.gammaln(r + xv) - special.gammaln(r) + beta_part
     ll = dot(xw, per_x) + W * r * math.log(alpha)
     log_at = np.log(alpha + d.times)
     # One-time buyers: −r ln(α+T).
@@ -163,7 +173,9 @@ def _bgnbd_ll(
     w4 = special.expit(dlt)
     w3 = 1.0 - w4
     inv_at = 1.0 / (alpha + d.times)
-    psi_ab_diff = special.digamma(ab) - special.digamma(ab + xv)
+    # ψ(a+b) − ψ(a+b+x) and ψ(b+x) − ψ(b) + ψ(a+b) − ψ(a+b+x) as the same finite sums.
+    psi_ab_diff = -_rising_sums(1.0 / (ab + d.steps), d.x_int)
+    psi_b_diff = _rising_sums(a / ((b + d.steps) * (ab + d.steps)), d.x_int)
     g_r = (
         dot(xw, special.digamma(r + xv) - special.digamma(r))
         + W * math.log(alpha)
@@ -176,7 +188,7 @@ def _bgnbd_ll(
         - dot(wr, n * (w3 * inv_at[d.rep_t_index] + w4 * inv_at[d.rep_tx_index]))
     )
     g_a = dot(xw, psi_ab_diff) + dot(wr, w4) / a
-    g_b = dot(xw, special.digamma(b + xv) - special.digamma(b) + psi_ab_diff) - dot(
+    g_b = dot(xw, psi_b_diff) - dot(
         wr, w4 / (b + d.rep_x - 1.0)
     )
     return ll, np.array([g_r, g_alpha, g_a, g_b])
@@ -293,6 +305,14 @@ def fit_bgnbd(
             {"iterations": iterations},
         )
     near = near_bound(theta)
+    if near[3]:
+        # b at the box is where Beta(a, b) concentrates on its mean a/(a+b): with a large too (at
+        # the box or not), every customer drops out with the same probability; the likelihood
+        # rises monotonically towards that limit and the box stops it within ~1e-8 of it, so it is
+        # the maximum likelihood model, not a degenerate one. Whether its dropout a/(a+b) is too
+        # small to act on (a small: nobody churns) is decided by lifecycle.clv_status
+        # (DEGENERATE_MAX_DROPOUT). a alone at the box (dropout -> 1) stays degenerate.
+        near[2] = near[3] = False
     if near.any():
         at_bound = {names[i]: float(params[i] * (scale if i == 1 else 1.0)) for i in np.flatnonzero(near)}
         which = ", ".join(f"{k}={v:.4g}" for k, v in at_bound.items())
