@@ -305,14 +305,15 @@ def fit_bgnbd(
             {"iterations": iterations},
         )
     near = near_bound(theta)
-    if near[3]:
-        # b at the box is where Beta(a, b) concentrates on its mean a/(a+b): with a large too (at
-        # the box or not), every customer drops out with the same probability; the likelihood
-        # rises monotonically towards that limit and the box stops it within ~1e-8 of it, so it is
-        # the maximum likelihood model, not a degenerate one. Whether its dropout a/(a+b) is too
-        # small to act on (a small: nobody churns) is decided by lifecycle.clv_status
-        # (DEGENERATE_MAX_DROPOUT). a alone at the box (dropout -> 1) stays degenerate.
-        near[2] = near[3] = False
+    # The dropout Beta(a, b) running to the box is not degenerate by itself: a -> 0 or b -> inf
+    # leaves a mean dropout a/(a+b) -> 0 (nobody churns), which lifecycle.clv_status judges
+    # (DEGENERATE_MAX_DROPOUT), and a, b -> inf together at a fixed a/(a+b) is the limit where every
+    # customer drops out with the same probability: the likelihood rises monotonically towards it
+    # and the box stops within ~1e-8 of it, so that is the maximum likelihood model. a -> inf with b
+    # finite or b -> 0 (dropout -> 1) and r or alpha at the box stay degenerate.
+    b_to_inf = bool(near[3] and theta[3] > 0)
+    near[3] &= not b_to_inf
+    near[2] &= bool(theta[2] > 0) and not b_to_inf
     if near.any():
         at_bound = {names[i]: float(params[i] * (scale if i == 1 else 1.0)) for i in np.flatnonzero(near)}
         which = ", ".join(f"{k}={v:.4g}" for k, v in at_bound.items())
