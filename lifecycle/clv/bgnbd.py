@@ -7,8 +7,9 @@ distinct purchase days minus one), ``t_x`` (recency = time of the last purchase,
 first one) and ``T`` (tenure = time from the first purchase to the end of the observation window).
 Any time unit works; the warehouse uses days. ``α`` is expressed in that unit.
 
-The likelihood is evaluated in log space (``gammaln``/``betaln``-style differences and a stable
-``log(exp(A) + exp(B))``) and fitted on the *distinct* ``(x, t_x, T)`` patterns weighted by their
+The likelihood is evaluated in log space (the gamma and beta function ratios as finite sums over
+``k < x``, times relative to ``α`` as ``ln(1 + t/α)``, so that it stays exact as ``r, α → ∞`` or
+``a, b → ∞``, and a stable ``log(exp(A) + exp(B))``) and fitted on the *distinct* ``(x, t_x, T)`` patterns weighted by their
 counts; per-``x`` terms (gamma functions) are aggregated over distinct ``x`` values and the
 logarithms over distinct time values, so one likelihood evaluation costs a handful of vector
 operations over the patterns. The optimiser (:func:`lifecycle.clv.fitting.minimise`) works on the
@@ -144,53 +145,51 @@ def _bgnbd_ll(
 ) -> tuple[float, FloatArray]:
     """Total log-likelihood and its gradient w.r.t. (r, alpha, a, b) on pattern data."""
     r, alpha, a, b = params
-    xv, xw = d.x_values, d.x_weight
-    W = d.total_weight
+    xw = d.x_weight
     ab = a + b
-    # Per-distinct-x part: lnΓ(r+x) − lnΓ(r) + lnB(a, b+x) − lnB(a, b) (+ r ln α for everybody).
-    # The Beta part is the finite sum −Σ_{k<x} ln(1 + a/(b+k)) (x is an integer), not a difference
-    # of four gammaln: those cancel catastrophically on the ridge a, b → ∞ at a fixed a/(a+b)
-    # (every customer drops out with the same probability), where their rounding noise (~1e-16·b ln b
-    # per customer, libm-dependent) would decide where the optimiser stops.
-    beta_part = -_rising_sums(np.log1p(a / (b + d.steps)), d.x_int)
-    per_x = special.gammaln(r + xv) - special.gammaln(r) + beta_part
-    ll = dot(xw, per_x) + W * r * math.log(alpha)
-    log_at = np.log(alpha + d.times)
-    # One-time buyers: −r ln(α+T).
-    L3z = log_at[d.zero_t_index]
-    ll -= r * dot(d.zero_weight, L3z)
-    # Repeat buyers: logaddexp(−n ln(α+T), ln a − ln(b+x−1) − n ln(α+t_x)).
+    # Per customer: lnΓ(r+x) − lnΓ(r) + r ln α + lnB(a, b+x) − lnB(a, b), then −r ln(α+T) for a
+    # one-time buyer and logaddexp(−n ln(α+T), ln a − ln(b+x−1) − n ln(α+t_x)) (n = r+x) for a
+    # repeat buyer. Written with ρ(t) = ln(1 + t/α) = ln(α+t) − ln α and, x being an integer, the
+    # finite sums lnΓ(r+x) − lnΓ(r) − x ln α = Σ_{k<x} ln((r+k)/α) and
+    # lnB(a, b+x) − lnB(a, b) = −Σ_{k<x} ln(1 + a/(b+k)): no two terms of size r ln α or b ln b
+    # are left to cancel. They would on the ridges r, α → ∞ (one purchase rate for everybody) and
+    # a, b → ∞ (one dropout probability for everybody), where the rounding noise of the plain
+    # formula (~1e-16·b ln b per customer, libm-dependent) decided where the optimiser stopped.
+    per_x = _rising_sums(np.log((r + d.steps) / alpha), d.x_int) - _rising_sums(
+        np.log1p(a / (b + d.steps)), d.x_int
+    )
+    ll = dot(xw, per_x)
+    rho = np.log1p(d.times / alpha)
+    # One-time buyers: −r ρ(T).
+    R3z = rho[d.zero_t_index]
+    ll -= r * dot(d.zero_weight, R3z)
+    # Repeat buyers: −n ρ(T) + logaddexp(0, ln a − ln(b+x−1) − n (ρ(t_x) − ρ(T))).
     n = r + d.rep_x
-    L3 = log_at[d.rep_t_index]
-    L4 = log_at[d.rep_tx_index]
+    R3 = rho[d.rep_t_index]
+    R4 = rho[d.rep_tx_index]
     lbx = np.log(b + d.rep_x - 1.0)
-    dlt = math.log(a) - lbx - n * (L4 - L3)
-    lse = -n * L3 + np.logaddexp(0.0, dlt)
+    dlt = math.log(a) - lbx - n * (R4 - R3)
+    lse = -n * R3 + np.logaddexp(0.0, dlt)
     wr = d.rep_weight
     ll += dot(wr, lse)
     if not need_grad:
         return ll, np.empty(0)
     w4 = special.expit(dlt)
     w3 = 1.0 - w4
-    inv_at = 1.0 / (alpha + d.times)
-    # ψ(a+b) − ψ(a+b+x) and ψ(b+x) − ψ(b) + ψ(a+b) − ψ(a+b+x) as the same finite sums.
+    # dρ(t)/dα = −t / (α (α+t)).
+    drho = -d.times / (alpha * (alpha + d.times))
+    # ψ(r+x) − ψ(r), ψ(a+b) − ψ(a+b+x) and ψ(b+x) − ψ(b) + ψ(a+b) − ψ(a+b+x) as the same sums.
+    psi_r_diff = _rising_sums(1.0 / (r + d.steps), d.x_int)
     psi_ab_diff = -_rising_sums(1.0 / (ab + d.steps), d.x_int)
     psi_b_diff = _rising_sums(a / ((b + d.steps) * (ab + d.steps)), d.x_int)
-    g_r = (
-        dot(xw, special.digamma(r + xv) - special.digamma(r))
-        + W * math.log(alpha)
-        - dot(d.zero_weight, L3z)
-        - dot(wr, w3 * L3 + w4 * L4)
-    )
+    g_r = dot(xw, psi_r_diff) - dot(d.zero_weight, R3z) - dot(wr, w3 * R3 + w4 * R4)
     g_alpha = (
-        W * r / alpha
-        - r * dot(d.zero_weight, inv_at[d.zero_t_index])
-        - dot(wr, n * (w3 * inv_at[d.rep_t_index] + w4 * inv_at[d.rep_tx_index]))
+        -d.sum_wx / alpha
+        - r * dot(d.zero_weight, drho[d.zero_t_index])
+        - dot(wr, n * (w3 * drho[d.rep_t_index] + w4 * drho[d.rep_tx_index]))
     )
     g_a = dot(xw, psi_ab_diff) + dot(wr, w4) / a
-    g_b = dot(xw, psi_b_diff) - dot(
-        wr, w4 / (b + d.rep_x - 1.0)
-    )
+    g_b = dot(xw, psi_b_diff) - dot(wr, w4 / (b + d.rep_x - 1.0))
     return ll, np.array([g_r, g_alpha, g_a, g_b])
 
 
@@ -319,7 +318,7 @@ def fit_bgnbd(
         which = ", ".join(f"{k}={v:.4g}" for k, v in at_bound.items())
         raise ClvFitError(
             f"BG/NBD fit is degenerate: parameter(s) {which} ran to the boundary "
-            "(e.g. b -> inf means no dropout is identified in the data)",
+            "(the data does not pin it down)",
             "degenerate",
             {"at_bound": at_bound, "iterations": iterations},
         )
