@@ -9,8 +9,8 @@ Any time unit works; the warehouse uses days. ``α`` is expressed in that unit.
 
 The likelihood is evaluated in log space (the gamma and beta function ratios as finite sums over
 ``k < x``, times relative to ``α`` as ``ln(1 + t/α)``, so that it stays exact as ``r, α → ∞`` or
-``a, b → ∞``, and a stable ``log(exp(A) + exp(B))``) and fitted on the *distinct* ``(x, t_x, T)`` patterns weighted by their
-counts; per-``x`` terms (gamma functions) are aggregated over distinct ``x`` values and the
+``a, b → ∞``, and a stable ``log(exp(A) + exp(B))``) and fitted on the *distinct* ``(x, t_x, T)``
+patterns weighted by their counts; per-``x`` terms are aggregated over distinct ``x`` values and the
 logarithms over distinct time values, so one likelihood evaluation costs a handful of vector
 operations over the patterns. The optimiser (:func:`lifecycle.clv.fitting.minimise`) works on the
 logarithms of the parameters with the analytic gradient; times are divided internally by
