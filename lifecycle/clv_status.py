@@ -26,7 +26,9 @@ MODEL_STATUSES = ("fitted", "insufficient_data", "not_converged", "degenerate")
 # Gamma-Gamma fit is degenerate when the repeat buyers' mean spends hardly vary (coefficient of
 # variation below DEGENERATE_MIN_SPEND_CV) or when its population mean spend p gamma / (q - 1)
 # is more than DEGENERATE_SPEND_RATIO times the observed mean (q -> 1). Parameters that run to
-# the optimiser's bounds are degenerate too (lifecycle.clv).
+# the optimiser's bounds are degenerate too (lifecycle.clv), except the homogeneous limits each
+# model reaches there as its maximum likelihood answer (BG/NBD b -> infinity, checked here by the
+# dropout rule; Gamma-Gamma q, gamma -> infinity, one spend rate for everybody).
 DEGENERATE_MAX_DROPOUT = 1e-3
 DEGENERATE_P_ALIVE = 0.99
 DEGENERATE_ALIVE_SHARE = 0.99

@@ -7,9 +7,10 @@ distinct purchase days minus one), ``t_x`` (recency = time of the last purchase,
 first one) and ``T`` (tenure = time from the first purchase to the end of the observation window).
 Any time unit works; the warehouse uses days. ``α`` is expressed in that unit.
 
-The likelihood is evaluated in log space (``gammaln``/``betaln``-style differences and a stable
-``log(exp(A) + exp(B))``) and fitted on the *distinct* ``(x, t_x, T)`` patterns weighted by their
-counts; per-``x`` terms (gamma functions) are aggregated over distinct ``x`` values and the
+The likelihood is evaluated in log space (the gamma and beta function ratios as finite sums over
+``k < x``, times relative to ``α`` as ``ln(1 + t/α)``, so that it stays exact as ``r, α → ∞`` or
+``a, b → ∞``, and a stable ``log(exp(A) + exp(B))``) and fitted on the *distinct* ``(x, t_x, T)``
+patterns weighted by their counts; per-``x`` terms are aggregated over distinct ``x`` values and the
 logarithms over distinct time values, so one likelihood evaluation costs a handful of vector
 operations over the patterns. The optimiser (:func:`lifecycle.clv.fitting.minimise`) works on the
 logarithms of the parameters with the analytic gradient; times are divided internally by
@@ -79,6 +80,8 @@ class _BgNbdData:
     rep_t_index: NDArray[np.intp]
     rep_tx_index: NDArray[np.intp]
     rep_weight: FloatArray
+    x_int: NDArray[np.intp]  # distinct x as indices into the prefix sums of _rising_sums
+    steps: FloatArray  # k = 0, 1, ..., max(x) - 1
     total_weight: float
     repeat_weight: float
     sum_wx: float
@@ -95,6 +98,8 @@ class _BgNbdData:
             self.rep_t_index,
             self.rep_tx_index,
             self.rep_weight,
+            self.x_int,
+            self.steps,
             self.total_weight,
             self.repeat_weight,
             self.sum_wx,
@@ -120,6 +125,8 @@ def _bgnbd_data(x: FloatArray, t_x: FloatArray, T: FloatArray, w: FloatArray) ->
         rep_t_index=T_idx[rep],
         rep_tx_index=tx_idx[rep],
         rep_weight=pw[rep],
+        x_int=x_values.astype(np.intp),
+        steps=np.arange(float(x_values.max()) if x_values.shape[0] else 0.0),
         total_weight=float(pw.sum()),
         repeat_weight=float(pw[rep].sum()),
         sum_wx=float((pw * px).sum()),
@@ -127,58 +134,62 @@ def _bgnbd_data(x: FloatArray, t_x: FloatArray, T: FloatArray, w: FloatArray) ->
     )
 
 
+def _rising_sums(terms: FloatArray, x_int: NDArray[np.intp]) -> FloatArray:
+    """``Σ_{k<x} terms[k]`` for each ``x`` of ``x_int`` (0 for x = 0): prefix sums of the terms."""
+    prefix = np.concatenate([np.zeros(1), np.cumsum(terms)])
+    return prefix[x_int]
+
+
 def _bgnbd_ll(
     params: tuple[float, float, float, float], d: _BgNbdData, need_grad: bool
 ) -> tuple[float, FloatArray]:
     """Total log-likelihood and its gradient w.r.t. (r, alpha, a, b) on pattern data."""
     r, alpha, a, b = params
-    xv, xw = d.x_values, d.x_weight
-    W = d.total_weight
+    xw = d.x_weight
     ab = a + b
-    # Per-distinct-x part: lnΓ(r+x) − lnΓ(r) + lnB(a, b+x) − lnB(a, b) (+ r ln α for everybody).
-    per_x = (
-        special.gammaln(r + xv)
-        - special.gammaln(r)
-        + special.gammaln(b + xv)
-        - special.gammaln(b)
-        + special.gammaln(ab)
-        - special.gammaln(ab + xv)
+    # Per customer: lnΓ(r+x) − lnΓ(r) + r ln α + lnB(a, b+x) − lnB(a, b), then −r ln(α+T) for a
+    # one-time buyer and logaddexp(−n ln(α+T), ln a − ln(b+x−1) − n ln(α+t_x)) (n = r+x) for a
+    # repeat buyer. Written with ρ(t) = ln(1 + t/α) = ln(α+t) − ln α and, x being an integer, the
+    # finite sums lnΓ(r+x) − lnΓ(r) − x ln α = Σ_{k<x} ln((r+k)/α) and
+    # lnB(a, b+x) − lnB(a, b) = −Σ_{k<x} ln(1 + a/(b+k)): no two terms of size r ln α or b ln b
+    # are left to cancel. They would on the ridges r, α → ∞ (one purchase rate for everybody) and
+    # a, b → ∞ (one dropout probability for everybody), where the rounding noise of the plain
+    # formula (~1e-16·b ln b per customer, libm-dependent) decided where the optimiser stopped.
+    per_x = _rising_sums(np.log((r + d.steps) / alpha), d.x_int) - _rising_sums(
+        np.log1p(a / (b + d.steps)), d.x_int
     )
-    ll = dot(xw, per_x) + W * r * math.log(alpha)
-    log_at = np.log(alpha + d.times)
-    # One-time buyers: −r ln(α+T).
-    L3z = log_at[d.zero_t_index]
-    ll -= r * dot(d.zero_weight, L3z)
-    # Repeat buyers: logaddexp(−n ln(α+T), ln a − ln(b+x−1) − n ln(α+t_x)).
+    ll = dot(xw, per_x)
+    rho = np.log1p(d.times / alpha)
+    # One-time buyers: −r ρ(T).
+    R3z = rho[d.zero_t_index]
+    ll -= r * dot(d.zero_weight, R3z)
+    # Repeat buyers: −n ρ(T) + logaddexp(0, ln a − ln(b+x−1) − n (ρ(t_x) − ρ(T))).
     n = r + d.rep_x
-    L3 = log_at[d.rep_t_index]
-    L4 = log_at[d.rep_tx_index]
+    R3 = rho[d.rep_t_index]
+    R4 = rho[d.rep_tx_index]
     lbx = np.log(b + d.rep_x - 1.0)
-    dlt = math.log(a) - lbx - n * (L4 - L3)
-    lse = -n * L3 + np.logaddexp(0.0, dlt)
+    dlt = math.log(a) - lbx - n * (R4 - R3)
+    lse = -n * R3 + np.logaddexp(0.0, dlt)
     wr = d.rep_weight
     ll += dot(wr, lse)
     if not need_grad:
         return ll, np.empty(0)
     w4 = special.expit(dlt)
     w3 = 1.0 - w4
-    inv_at = 1.0 / (alpha + d.times)
-    psi_ab_diff = special.digamma(ab) - special.digamma(ab + xv)
-    g_r = (
-        dot(xw, special.digamma(r + xv) - special.digamma(r))
-        + W * math.log(alpha)
-        - dot(d.zero_weight, L3z)
-        - dot(wr, w3 * L3 + w4 * L4)
-    )
+    # dρ(t)/dα = −t / (α (α+t)).
+    drho = -d.times / (alpha * (alpha + d.times))
+    # ψ(r+x) − ψ(r), ψ(a+b) − ψ(a+b+x) and ψ(b+x) − ψ(b) + ψ(a+b) − ψ(a+b+x) as the same sums.
+    psi_r_diff = _rising_sums(1.0 / (r + d.steps), d.x_int)
+    psi_ab_diff = -_rising_sums(1.0 / (ab + d.steps), d.x_int)
+    psi_b_diff = _rising_sums(a / ((b + d.steps) * (ab + d.steps)), d.x_int)
+    g_r = dot(xw, psi_r_diff) - dot(d.zero_weight, R3z) - dot(wr, w3 * R3 + w4 * R4)
     g_alpha = (
-        W * r / alpha
-        - r * dot(d.zero_weight, inv_at[d.zero_t_index])
-        - dot(wr, n * (w3 * inv_at[d.rep_t_index] + w4 * inv_at[d.rep_tx_index]))
+        -d.sum_wx / alpha
+        - r * dot(d.zero_weight, drho[d.zero_t_index])
+        - dot(wr, n * (w3 * drho[d.rep_t_index] + w4 * drho[d.rep_tx_index]))
     )
     g_a = dot(xw, psi_ab_diff) + dot(wr, w4) / a
-    g_b = dot(xw, special.digamma(b + xv) - special.digamma(b) + psi_ab_diff) - dot(
-        wr, w4 / (b + d.rep_x - 1.0)
-    )
+    g_b = dot(xw, psi_b_diff) - dot(wr, w4 / (b + d.rep_x - 1.0))
     return ll, np.array([g_r, g_alpha, g_a, g_b])
 
 
@@ -293,12 +304,21 @@ def fit_bgnbd(
             {"iterations": iterations},
         )
     near = near_bound(theta)
+    # The dropout Beta(a, b) running to the box is not degenerate by itself: a -> 0 or b -> inf
+    # leaves a mean dropout a/(a+b) -> 0 (nobody churns), which lifecycle.clv_status judges
+    # (DEGENERATE_MAX_DROPOUT), and a, b -> inf together at a fixed a/(a+b) is the limit where every
+    # customer drops out with the same probability: the likelihood rises monotonically towards it
+    # and the box stops within ~1e-8 of it, so that is the maximum likelihood model. a -> inf with b
+    # finite or b -> 0 (dropout -> 1) and r or alpha at the box stay degenerate.
+    b_to_inf = bool(near[3] and theta[3] > 0)
+    near[3] &= not b_to_inf
+    near[2] &= bool(theta[2] > 0) and not b_to_inf
     if near.any():
         at_bound = {names[i]: float(params[i] * (scale if i == 1 else 1.0)) for i in np.flatnonzero(near)}
         which = ", ".join(f"{k}={v:.4g}" for k, v in at_bound.items())
         raise ClvFitError(
             f"BG/NBD fit is degenerate: parameter(s) {which} ran to the boundary "
-            "(e.g. b -> inf means no dropout is identified in the data)",
+            "(the data does not pin it down)",
             "degenerate",
             {"at_bound": at_bound, "iterations": iterations},
         )

@@ -29,7 +29,9 @@ def check_penalizer(penalizer: float) -> None:
 
 
 def near_bound(theta: FloatArray) -> NDArray[np.bool_]:
-    """Which log-parameters lie within ``DEGENERATE_MARGIN`` of the optimiser's box (degenerate)."""
+    """Which log-parameters lie within ``DEGENERATE_MARGIN`` of the optimiser's box (degenerate,
+    except for the limits each model accepts: the homogeneous dropout of BG/NBD, b -> inf, and
+    the homogeneous spend rate of Gamma-Gamma, q, γ -> inf)."""
     return np.abs(theta) > LOG_BOUND - DEGENERATE_MARGIN
 
 

@@ -73,23 +73,60 @@ def _gg_data(x: FloatArray, m: FloatArray, w: FloatArray) -> _GgData:
     )
 
 
+# Above this q, lnΓ(q+s) − lnΓ(q) and ψ(q+s) − ψ(q) come from Stirling's series (error below
+# 1e-17 there) instead of differences of two gammaln/digamma values, which cancel as q grows.
+_STIRLING_Q = 100.0
+# Stirling's series: lnΓ(z) = (z − ½) ln z − z + ½ ln 2π + Σ_k _LG[k] z^-(2k+1);
+# ψ(z) = ln z − 1/(2z) − Σ_k _PSI[k] z^-(2k+2).
+_LG = (1 / 12, -1 / 360, 1 / 1260, -1 / 1680)
+_PSI = (1 / 12, -1 / 120, 1 / 252, -1 / 240)
+
+
+def _gamma_shift(q: float, s: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """``D = lnΓ(q+s) − lnΓ(q) − s ln q`` with ``dD/ds = ψ(q+s) − ln q`` and
+    ``ψ(q+s) − ψ(q)``, accurate for large ``q`` too (where the spend population is homogeneous,
+    q, γ → ∞ at a fixed γ/q, the plain differences are rounding noise of ~1e-16·q ln q)."""
+    if q < _STIRLING_Q:
+        lq = math.log(q)
+        psi_qs = special.digamma(q + s)
+        return special.gammaln(q + s) - special.gammaln(q) - s * lq, psi_qs - lq, psi_qs - special.digamma(q)
+    z = q + s
+    l1 = np.log1p(s / q)
+    d = (z - 0.5) * l1 - s
+    psi_shift = l1 - 0.5 / z
+    psi_diff = l1 + 0.5 * s / (q * z)
+    for k, (c_lg, c_psi) in enumerate(zip(_LG, _PSI, strict=True)):
+        d = d + c_lg * (z ** -(2 * k + 1) - q ** -(2 * k + 1))
+        psi_shift = psi_shift - c_psi * z ** -(2 * k + 2)
+        psi_diff = psi_diff - c_psi * (z ** -(2 * k + 2) - q ** -(2 * k + 2))
+    return d, psi_shift, psi_diff
+
+
 def _gg_ll(params: tuple[float, float, float], d: _GgData, need_grad: bool) -> tuple[float, FloatArray]:
+    """Total log-likelihood and its gradient w.r.t. (p, q, γ) on pattern data.
+
+    Per customer, with s = p x: lnΓ(s+q) − lnΓ(s) − lnΓ(q) + q ln γ + (s−1) ln m + s ln x
+    − (s+q) ln(γ + m x), evaluated as D(q, s) − lnΓ(s) + (s−1) ln m + s ln x
+    − q ln(1 + m x/γ) − s (ln(γ + m x) − ln q) (:func:`_gamma_shift`): no term of size q ln q
+    is left to cancel when q and γ grow together.
+    """
     p, q, g = params
-    xv, xw, W = d.x_values, d.x_weight, d.total_weight
-    px_u = p * xv
-    ll = dot(xw, special.gammaln(px_u + q) - special.gammaln(px_u)) - W * special.gammaln(q)
-    ll += W * q * math.log(g)
-    px = p * d.pat_x
-    lgm = np.log(g + d.pat_m * d.pat_x)
-    ll = float(ll + dot(d.weight, (px - 1.0) * d.pat_logm + px * d.pat_logx - (px + q) * lgm))
+    xv, xw = d.x_values, d.x_weight
+    s_u = p * xv
+    shift, dshift_ds, psi_diff = _gamma_shift(q, s_u)
+    ll = dot(xw, shift - special.gammaln(s_u))
+    s = p * d.pat_x
+    mx = d.pat_m * d.pat_x
+    l1 = np.log1p(mx / g)
+    lgm_q = np.log(g + mx) - math.log(q)
+    ll = float(ll + dot(d.weight, (s - 1.0) * d.pat_logm + s * d.pat_logx - q * l1 - s * lgm_q))
     if not need_grad:
         return ll, np.empty(0)
-    psi_pq = special.digamma(px_u + q)
-    g_p = dot(xw, xv * (psi_pq - special.digamma(px_u))) + dot(
-        d.weight, d.pat_x * (d.pat_logm + d.pat_logx - lgm)
+    g_p = dot(xw, xv * (dshift_ds - special.digamma(s_u))) + dot(
+        d.weight, d.pat_x * (d.pat_logm + d.pat_logx - lgm_q)
     )
-    g_q = dot(xw, psi_pq) - W * special.digamma(q) + W * math.log(g) - dot(d.weight, lgm)
-    g_g = W * q / g - dot(d.weight, (px + q) / (g + d.pat_m * d.pat_x))
+    g_q = dot(xw, psi_diff) - dot(d.weight, l1)
+    g_g = dot(d.weight, (q * mx / g - s) / (g + mx))
     return ll, np.array([g_p, g_q, g_g])
 
 
@@ -189,6 +226,14 @@ def fit_gamma_gamma(
     p, q, g = float(e[0]), 1.0 + float(e[1]), float(e[2]) * scale
     names = ("p", "q-1", "gamma")
     near = near_bound(theta)
+    # q, γ -> inf together at a fixed γ/q is the limit where every customer's spend rate is the
+    # same (the likelihood rises monotonically towards it and the box stops within ~1e-8 of it):
+    # the maximum likelihood model, predicting the population mean spend for everybody, not a
+    # degenerate one. q -> 1 (log(q-1) at the lower box) and p at the box stay degenerate; spend
+    # that hardly varies is lifecycle.clv_status's DEGENERATE_MIN_SPEND_CV.
+    q_to_inf = bool(near[1] and theta[1] > 0)
+    near[1] &= not q_to_inf
+    near[2] &= not (q_to_inf and theta[2] > 0)
     if near.any() or not all(math.isfinite(v) for v in (p, q, g)):
         at_bound = {names[i]: float(e[i]) for i in np.flatnonzero(near)}
         which = ", ".join(f"{k}={v:.4g}" for k, v in at_bound.items())

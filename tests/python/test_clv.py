@@ -305,6 +305,87 @@ def test_gamma_gamma_parameter_recovery() -> None:
         assert getattr(fit, name) == pytest.approx(value, rel=0.15), name
 
 
+# ----------------------------------------------------------------- homogeneous limits (ridges)
+
+
+def _bgnbd_ll_reference(params: tuple[float, ...], x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> float:
+    """The BG/NBD log-likelihood in 50-digit arithmetic, straight from the paper's formula."""
+    mp = pytest.importorskip("mpmath")
+    mp.mp.dps = 50
+    r, alpha, a, b = (mp.mpf(v) for v in params)
+    total = mp.mpf(0)
+    for xi, ti, Ti in zip(x.tolist(), t_x.tolist(), T.tolist(), strict=True):
+        xi, ti, Ti = mp.mpf(xi), mp.mpf(ti), mp.mpf(Ti)
+        head = mp.loggamma(r + xi) - mp.loggamma(r) + r * mp.log(alpha)
+        head += mp.log(mp.beta(a, b + xi)) - mp.log(mp.beta(a, b))
+        tail = (alpha + Ti) ** -(r + xi)
+        if xi > 0:
+            tail += a / (b + xi - 1) * (alpha + ti) ** -(r + xi)
+        total += head + mp.log(tail)
+    return float(total)
+
+
+def _gg_ll_reference(params: tuple[float, ...], x: np.ndarray, m: np.ndarray) -> float:
+    mp = pytest.importorskip("mpmath")
+    mp.mp.dps = 50
+    p, q, g = (mp.mpf(v) for v in params)
+    total = mp.mpf(0)
+    for xi, mi in zip(x.tolist(), m.tolist(), strict=True):
+        xi, mi = mp.mpf(xi), mp.mpf(mi)
+        total += (
+            mp.loggamma(p * xi + q) - mp.loggamma(p * xi) - mp.loggamma(q) + q * mp.log(g)
+            + (p * xi - 1) * mp.log(mi) + p * xi * mp.log(xi) - (p * xi + q) * mp.log(g + mi * xi)
+        )
+    return float(total)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [(0.6, 75.0, 1.6e8, 4.2e8), (5e7, 6e8, 0.5, 3.0), (1.2, 110.0, 3.5e8, 4.9e8), (0.243, 30.9, 0.793, 2.426)],
+)
+def test_bgnbd_likelihood_is_exact_on_the_homogeneous_ridges(params: tuple[float, ...]) -> None:
+    # a, b -> inf (one dropout probability for all) and r, alpha -> inf (one purchase rate for all):
+    # a difference of gammaln values there is rounding noise of ~1e-6 in the total, enough to decide
+    # where the optimiser stops (and so the fit status) differently on another CPU / libm.
+    x, t_x, T = clv.simulate_bgnbd(150, r=0.6, alpha=40, a=0.8, b=2.5, T=(30, 400), seed=31, integer_days=True)
+    ll = clv.bgnbd_log_likelihood(params, x, t_x, T)
+    assert ll == pytest.approx(_bgnbd_ll_reference(params, x, t_x, T), rel=1e-13, abs=1e-10)
+
+
+@pytest.mark.parametrize("params", [(4.25, 4.8e8, 4.4e9), (4.25, 2e5, 1.8e6), (6.25, 3.74, 15.44)])
+def test_gamma_gamma_likelihood_is_exact_on_the_homogeneous_ridge(params: tuple[float, ...]) -> None:
+    x, _, _ = clv.simulate_bgnbd(300, r=0.5, alpha=20, a=0.8, b=2.5, T=(50, 400), seed=32)
+    m = clv.simulate_gamma_gamma(x, p=6, q=4, gamma=15, seed=33)
+    use = x > 0
+    ll = clv.gamma_gamma_log_likelihood(params, x[use], m[use])
+    assert ll == pytest.approx(_gg_ll_reference(params, x[use], m[use]), rel=1e-13, abs=1e-10)
+
+
+def test_homogeneous_populations_fit_at_the_limit_whatever_the_rounding() -> None:
+    # Everybody drops out with the same probability (a, b huge) and spends at the same rate (q,
+    # gamma huge): the maximum likelihood fits are those limits, reached at the optimiser's box,
+    # and a change of the input in the 12th digit changes neither the outcome nor the estimates.
+    x, t_x, T = clv.simulate_bgnbd(
+        400, r=1.2, alpha=110.0, a=4e9, b=6e9, T=(200, 500), seed=34, integer_days=True
+    )
+    fits = [clv.fit_bgnbd(x, t_x * k, T * k) for k in (1.0, 1.0 + 1e-12)]
+    for fit in fits:
+        assert fit.a / (fit.a + fit.b) == pytest.approx(0.4, abs=0.1) and fit.b > 1e8
+    for name in ("r", "alpha"):
+        assert getattr(fits[1], name) == pytest.approx(getattr(fits[0], name), rel=1e-6), name
+    assert fits[1].a / (fits[1].a + fits[1].b) == pytest.approx(fits[0].a / (fits[0].a + fits[0].b), rel=1e-6)
+    # The repeat buyers of test_thin_data's thirty_days shop: 1 or 2 repeat days, mean spends whose
+    # spread is what Gamma(p) noise per purchase gives, so the spend rate is the same for everybody.
+    reps = [(0, 0, 1, 2, 0)[i % 5] for i in range(100)]
+    xs = np.array([k for k in reps if k], dtype=float)
+    ms = np.array([np.mean([15.0 + (i * 3 + j) % 50 for j in range(1, k + 1)]) for i, k in enumerate(reps) if k])
+    spend = [clv.fit_gamma_gamma(xs, ms * k) for k in (1.0, 1.0 + 1e-12)]
+    for gg in spend:
+        assert gg.q > 1e8 and gg.mean_spend == pytest.approx(float(ms.mean()), rel=0.05)
+    assert spend[1].p == pytest.approx(spend[0].p, rel=1e-6)
+    assert spend[1].mean_spend == pytest.approx(spend[0].mean_spend * (1.0 + 1e-12), rel=1e-6)
+
+
 # ----------------------------------------------------------------------------- numerics
 
 
