@@ -5,7 +5,9 @@ all its descendants (dbt's threads share one process; a Python model or a spawne
 its own), and is never below getrusage's largest single child (which a short spike between two
 samples cannot escape). CPU seconds and that largest child come from wait4 on the command
 itself: getrusage(RUSAGE_CHILDREN) keeps the largest child of the whole benchmark, so every step
-after a big one would report its peak.
+after a big one would report its peak. That largest child also counts the launcher's resident
+set at the fork (Linux keeps the high-water mark across exec), which the benchmark's small
+launcher keeps to about a hundred MiB.
 """
 
 from __future__ import annotations

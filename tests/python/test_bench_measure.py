@@ -17,10 +17,12 @@ def _allocate(mib: int, exit_code: int = 0) -> list[str]:
 
 def test_each_command_reports_its_own_peak_and_exit_status(tmp_path: Path) -> None:
     env = dict(os.environ)
-    big = measure(_allocate(600), env, tmp_path)
+    big = measure(_allocate(1200), env, tmp_path)
     small = measure(_allocate(50, exit_code=3), env, tmp_path)
     assert big.returncode == 0 and small.returncode == 3
-    assert big.peak_rss_mib >= 600
-    # getrusage(RUSAGE_CHILDREN) would carry the 600 MiB of the first command into the second.
-    assert small.peak_rss_mib < 300
+    assert big.peak_rss_mib >= 1200
+    # getrusage(RUSAGE_CHILDREN) would carry the 1,200 MiB of the first command into the second.
+    # Each figure also includes the launcher's resident set at fork (Linux keeps a process's
+    # high-water mark across exec): a few hundred MiB under pytest, so compare the two.
+    assert small.peak_rss_mib < big.peak_rss_mib - 500
     assert small.cpu_seconds >= 0
