@@ -109,9 +109,7 @@ def read_tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[Table]:
 
 def duckdb_create_sql(table: Table, target: str) -> str:
     """``create table <target> (...)`` with the table's columns, not-null and key constraints."""
-    parts = [
-        f"{ident(c.name)} {c.data_type}" + (" not null" if c.not_null else "") for c in table.columns
-    ]
+    parts = [f"{ident(c.name)} {c.data_type}" + (" not null" if c.not_null else "") for c in table.columns]
     if table.primary_key:
         parts.append("primary key (" + ", ".join(ident(c) for c in table.primary_key) + ")")
     parts.extend("unique (" + ", ".join(ident(c) for c in cols) + ")" for cols in table.unique)
