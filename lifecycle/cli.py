@@ -106,8 +106,13 @@ def _cmd_dbt(args: argparse.Namespace) -> int:
 def _cmd_artefacts(args: argparse.Namespace) -> int:
     db = Path(args.db).resolve() if args.db else paths.warehouse_path()
     art = paths.artefacts(db)
-    doc = {"warehouse": str(db), "target": str(art.target), "logs": str(art.logs), "docs": str(art.docs_target),
-           "reports": str(art.reports)}
+    doc = {
+        "warehouse": str(db),
+        "target": str(art.target),
+        "logs": str(art.logs),
+        "docs": str(art.docs_target),
+        "reports": str(art.reports),
+    }
     print(json.dumps(doc, indent=2))
     return 0
 
@@ -159,6 +164,26 @@ def _cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export_audience(args: argparse.Namespace) -> int:
+    from lifecycle.audience import AudienceError, export_audience, summary_lines
+    from lifecycle.publish import default_serving_path
+
+    try:
+        manifest = export_audience(
+            Path(args.out),
+            serving=None if args.db else (Path(args.serving) if args.serving else default_serving_path()),
+            db=Path(args.db) if args.db else None,
+            action=args.action,
+            channel=args.channel,
+            fmt=args.format,
+        )
+    except AudienceError as exc:
+        print(f"lifecycle export-audience: error: {exc}", file=sys.stderr)
+        return 1
+    print("\n".join(summary_lines(manifest)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lifecycle", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -199,7 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--currency-col", help="column holding each row's ISO currency")
     i.add_argument("--consent-col", help="column holding each customer's marketing consent (yes/no, true/false...)")
     i.add_argument(
-        "--marketing-consent", choices=["none", "all"], default="none",
+        "--marketing-consent",
+        choices=["none", "all"],
+        default="none",
         help="consent of every customer when there is no consent column (default none: audiences are empty)",
     )
     i.add_argument(
@@ -231,7 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="run_results.json of the last dbt build (default: <warehouse dir>/<warehouse stem>/target/)",
     )
     pb.add_argument(
-        "--skip-validate", action="store_true",
+        "--skip-validate",
+        action="store_true",
         help="do not re-run the Great Expectations suites (the validation report of this build must still "
         "exist, name this build and have passed)",
     )
@@ -240,6 +268,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pb.add_argument("--rollback", action="store_true", help="swap the serving file with the previous published copy")
     pb.set_defaults(func=_cmd_publish)
+
+    ea = sub.add_parser(
+        "export-audience",
+        help="write the contactable customers of lifecycle_audiences (CSV or Parquet) with a manifest of counts",
+    )
+    ea.add_argument("--out", required=True, help="file to write; its manifest is <out>.manifest.json")
+    ea.add_argument("--action", help="only this playbook action (e.g. win_back_offer)")
+    ea.add_argument("--channel", help="only this channel (email, direct_mail, personal_outreach)")
+    ea.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    ea.add_argument(
+        "--serving", help="serving copy to read (default: LIFECYCLE_SERVING_DB or warehouse/serving.duckdb)"
+    )
+    ea.add_argument("--db", help="read a validated working warehouse instead of the serving copy")
+    ea.set_defaults(func=_cmd_export_audience)
 
     a = sub.add_parser("artefacts", help="where the dbt target, logs and validation reports of a warehouse live")
     a.add_argument("--db", help="warehouse file (default: LIFECYCLE_DB or warehouse/lifecycle.duckdb)")
