@@ -8,7 +8,7 @@
    earlier build: all refused, naming both invocation ids.
 2. dbt results: that ``run_results.json`` must come from a full ``build`` (no
    ``--select``/``--exclude``/``--empty``, models and tests ran) and every result must be
-   ``success`` or ``pass`` (``warn`` counts as a pass; ``error``, ``fail``, ``skipped``,
+   ``success`` or ``pass`` (``warn`` counts as a pass, an exposure's ``no-op`` too; ``error``, ``fail``, ``skipped``,
    ``runtime error`` refuse the publish); the build record must say the same.
 3. Validation: the report read must have passed, and :func:`lifecycle.validate.validate_connection`
    runs the suites again on the connection the marts are copied from (``--skip-validate`` skips
@@ -35,6 +35,15 @@ from lifecycle.publish.serving import mart_tables
 from lifecycle.validate import MARTS_SCHEMA, ValidationError, ValidationReport, validate_connection
 
 OK_STATUSES = frozenset({"success", "pass", "warn"})  # warn: a test configured to warn, not to fail
+# Nodes dbt build lists with nothing to run: an exposure's result is always ``no-op``.
+NO_OP_RESOURCE_TYPES = frozenset({"exposure"})
+
+
+def result_is_ok(result: dict[str, Any]) -> bool:
+    """A run_results entry that lets the publish go on (see the module docstring, step 2)."""
+    status = str(result.get("status"))
+    kind = str(result.get("unique_id", "")).split(".", 1)[0]
+    return status in OK_STATUSES or (status == "no-op" and kind in NO_OP_RESOURCE_TYPES)
 
 
 @dataclass
@@ -75,7 +84,7 @@ def audit_dbt_results(path: Path) -> DbtAudit:
     for r in results:
         status = str(r.get("status"))
         counts[status] = counts.get(status, 0) + 1
-        if status not in OK_STATUSES:
+        if not result_is_ok(r):
             msg = (r.get("message") or "").strip().splitlines()
             bad.append(f"{r.get('unique_id')}: {status}" + (f" ({msg[0][:160]})" if msg else ""))
     if bad:

@@ -19,6 +19,39 @@ MANIFEST_SCHEMA = "meta"
 MANIFEST_TABLE = "publish_manifest"
 
 
+# The publish manifest, one row per mart, in every publish target (DuckDB types; PostgreSQL's are
+# the same words). Written by :func:`manifest_rows` only.
+MANIFEST_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("build_id", "varchar not null"),
+    ("as_of_date", "date"),
+    ("published_at", "timestamp with time zone not null"),
+    ("mart", "varchar not null"),
+    ("row_count", "bigint not null"),
+    ("source_warehouse", "varchar"),
+    ("dbt_invocation_id", "varchar"),
+    ("dbt_generated_at", "varchar"),
+    ("dbt_status_counts", "varchar"),
+    ("validation_success", "boolean"),
+    ("expectations_evaluated", "integer"),
+    ("expectations_failed", "integer"),
+    ("checks_summary", "varchar"),
+)
+
+
+def manifest_rows(manifest: dict[str, Any], checks: dict[str, Any], counts: dict[str, int]) -> list[tuple[Any, ...]]:
+    """The manifest's rows (in :data:`MANIFEST_COLUMNS` order), one per mart of ``counts``."""
+    return [
+        (
+            manifest["build_id"], manifest["as_of_date"], manifest["published_at"], mart, n,
+            manifest["source_warehouse"], manifest["dbt_invocation_id"], manifest["dbt_generated_at"],
+            json.dumps(manifest["dbt_status_counts"], sort_keys=True),
+            checks.get("success"), checks.get("evaluated"), checks.get("failed"),
+            json.dumps(checks.get("marts", {}).get(mart, {}), sort_keys=True),
+        )
+        for mart, n in counts.items()
+    ]
+
+
 def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -77,37 +110,13 @@ def write_copy(
             counts[t] = int(n_dst[0])
             if i == 0:
                 pause(PAUSE_DURING_COPY, "during the copy")
-        src.execute(
-            f"""
-            create table {alias}.{MANIFEST_SCHEMA}.{MANIFEST_TABLE} (
-                build_id varchar not null,
-                as_of_date date,
-                published_at timestamp with time zone not null,
-                mart varchar not null,
-                row_count bigint not null,
-                source_warehouse varchar,
-                dbt_invocation_id varchar,
-                dbt_generated_at varchar,
-                dbt_status_counts varchar,
-                validation_success boolean,
-                expectations_evaluated integer,
-                expectations_failed integer,
-                checks_summary varchar
-            )
-            """
+        columns = ", ".join(f"{name} {kind}" for name, kind in MANIFEST_COLUMNS)
+        src.execute(f"create table {alias}.{MANIFEST_SCHEMA}.{MANIFEST_TABLE} ({columns})")
+        placeholders = ", ".join("?" * len(MANIFEST_COLUMNS))
+        src.executemany(
+            f"insert into {alias}.{MANIFEST_SCHEMA}.{MANIFEST_TABLE} values ({placeholders})",
+            manifest_rows(manifest, checks, counts),
         )
-        placeholders = ", ".join("?" * 13)
-        for t in tables:
-            src.execute(
-                f"insert into {alias}.{MANIFEST_SCHEMA}.{MANIFEST_TABLE} values ({placeholders})",
-                [
-                    manifest["build_id"], manifest["as_of_date"], manifest["published_at"], t, counts[t],
-                    manifest["source_warehouse"], manifest["dbt_invocation_id"], manifest["dbt_generated_at"],
-                    json.dumps(manifest["dbt_status_counts"], sort_keys=True),
-                    checks.get("success"), checks.get("evaluated"), checks.get("failed"),
-                    json.dumps(checks.get("marts", {}).get(t, {}), sort_keys=True),
-                ],
-            )
         src.execute(f"checkpoint {alias}")
     finally:
         src.execute(f"detach {alias}")

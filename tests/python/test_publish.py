@@ -918,3 +918,19 @@ def test_validation_report_missing_or_failed_is_refused(build: Build, tmp_path: 
     with pytest.raises(PublishError, match="no validation report"):
         publish(db, serving, skip_validate=True)
     assert not serving.exists()
+
+
+@pytest.mark.parametrize(
+    ("unique_id", "status", "ok"),
+    [
+        ("exposure.customer_lifecycle.serving_duckdb", "no-op", True),
+        ("model.customer_lifecycle.customers", "no-op", False),
+        ("test.customer_lifecycle.not_null_customers_customer_id", "no-op", False),
+        ("exposure.customer_lifecycle.serving_duckdb", "skipped", False),
+        ("model.customer_lifecycle.customers", "success", True),
+    ],
+)
+def test_only_an_exposure_may_be_a_no_op(unique_id: str, status: str, ok: bool) -> None:
+    from lifecycle.publish.audit import result_is_ok
+
+    assert result_is_ok({"unique_id": unique_id, "status": status}) is ok
