@@ -16,7 +16,12 @@ one per shared concern:
   :class:`ClvFitError`; :mod:`~lifecycle.clv.summary`: the RFM summary of a transaction log;
   :mod:`~lifecycle.clv.simulate`: simulated summaries.
 
-A new purchase model (Pareto/NBD, MBG/NBD) is a new module beside ``bgnbd.py``: its fit result, its
+* :mod:`~lifecycle.clv.pareto_nbd`: the Pareto/NBD purchase model (Schmittlein, Morrison &
+  Colombo 1987; FHL 2005 note): likelihood (stable for thousands of purchases and huge tenures),
+  fit, standard errors, p_alive (one-time buyers fade), expected purchases. Not yet used by the
+  marts (issue 14 wires the model choice).
+
+A new purchase model (MBG/NBD) is a new module beside ``bgnbd.py``: its fit result, its
 likelihood and ``fit_*`` built on :func:`~lifecycle.clv.fitting.minimise` and the checks of
 :mod:`~lifecycle.clv.inputs`, and its scoring functions.
 

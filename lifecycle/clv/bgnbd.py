@@ -39,6 +39,7 @@ from lifecycle.clv.inputs import (
     codes,
     distinct_patterns,
     dot,
+    rising_sums,
     score_inputs,
 )
 from lifecycle.clv.series import alive_expectation
@@ -80,7 +81,7 @@ class _BgNbdData:
     rep_t_index: NDArray[np.intp]
     rep_tx_index: NDArray[np.intp]
     rep_weight: FloatArray
-    x_int: NDArray[np.intp]  # distinct x as indices into the prefix sums of _rising_sums
+    x_int: NDArray[np.intp]  # distinct x as indices into the prefix sums of rising_sums
     steps: FloatArray  # k = 0, 1, ..., max(x) - 1
     total_weight: float
     repeat_weight: float
@@ -134,12 +135,6 @@ def _bgnbd_data(x: FloatArray, t_x: FloatArray, T: FloatArray, w: FloatArray) ->
     )
 
 
-def _rising_sums(terms: FloatArray, x_int: NDArray[np.intp]) -> FloatArray:
-    """``Σ_{k<x} terms[k]`` for each ``x`` of ``x_int`` (0 for x = 0): prefix sums of the terms."""
-    prefix = np.concatenate([np.zeros(1), np.cumsum(terms)])
-    return prefix[x_int]
-
-
 def _bgnbd_ll(
     params: tuple[float, float, float, float], d: _BgNbdData, need_grad: bool
 ) -> tuple[float, FloatArray]:
@@ -155,7 +150,7 @@ def _bgnbd_ll(
     # are left to cancel. They would on the ridges r, α → ∞ (one purchase rate for everybody) and
     # a, b → ∞ (one dropout probability for everybody), where the rounding noise of the plain
     # formula (~1e-16·b ln b per customer, libm-dependent) decided where the optimiser stopped.
-    per_x = _rising_sums(np.log((r + d.steps) / alpha), d.x_int) - _rising_sums(
+    per_x = rising_sums(np.log((r + d.steps) / alpha), d.x_int) - rising_sums(
         np.log1p(a / (b + d.steps)), d.x_int
     )
     ll = dot(xw, per_x)
@@ -179,9 +174,9 @@ def _bgnbd_ll(
     # dρ(t)/dα = −t / (α (α+t)).
     drho = -d.times / (alpha * (alpha + d.times))
     # ψ(r+x) − ψ(r), ψ(a+b) − ψ(a+b+x) and ψ(b+x) − ψ(b) + ψ(a+b) − ψ(a+b+x) as the same sums.
-    psi_r_diff = _rising_sums(1.0 / (r + d.steps), d.x_int)
-    psi_ab_diff = -_rising_sums(1.0 / (ab + d.steps), d.x_int)
-    psi_b_diff = _rising_sums(a / ((b + d.steps) * (ab + d.steps)), d.x_int)
+    psi_r_diff = rising_sums(1.0 / (r + d.steps), d.x_int)
+    psi_ab_diff = -rising_sums(1.0 / (ab + d.steps), d.x_int)
+    psi_b_diff = rising_sums(a / ((b + d.steps) * (ab + d.steps)), d.x_int)
     g_r = dot(xw, psi_r_diff) - dot(d.zero_weight, R3z) - dot(wr, w3 * R3 + w4 * R4)
     g_alpha = (
         -d.sum_wx / alpha

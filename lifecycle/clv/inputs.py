@@ -90,3 +90,12 @@ def score_inputs(*arrays: ArrayLike) -> tuple[FloatArray, ...]:
 
 def check_score_rft(x: FloatArray, t_x: FloatArray, T: FloatArray) -> None:
     check_rft(x.reshape(-1), t_x.reshape(-1), T.reshape(-1), error=ValueError)
+
+
+def rising_sums(terms: FloatArray, x_int: NDArray[np.intp]) -> FloatArray:
+    """``Σ_{k<x} terms[k]`` for each ``x`` of ``x_int`` (0 for x = 0): prefix sums of the terms.
+
+    With ``terms[k] = ln((r+k)/α)`` this is ``lnΓ(r+x) − lnΓ(r) − x ln α`` without the
+    cancellation of two large ``lnΓ`` values (x is an integer count of repeat purchases)."""
+    prefix = np.concatenate([np.zeros(1), np.cumsum(terms)])
+    return prefix[x_int]

@@ -1,4 +1,4 @@
-"""Simulated BG/NBD summaries and Gamma-Gamma spend (tests and benchmarks)."""
+"""Simulated BG/NBD and Pareto/NBD summaries and Gamma-Gamma spend (tests and benchmarks)."""
 
 from __future__ import annotations
 
@@ -55,6 +55,38 @@ def simulate_bgnbd(
         # to the next day so that t_x >= 1 for repeat buyers.
         phi = rng.uniform(0.0, 1.0, n_customers)
         t_x = np.where(rep, np.clip(np.floor(phi + t_x), 1.0, np.maximum(TT, 1.0)), 0.0)
+    return x, t_x, TT
+
+
+def simulate_pareto_nbd(
+    n_customers: int,
+    *,
+    r: float,
+    alpha: float,
+    s: float,
+    beta: float,
+    T: float | ArrayLike | tuple[float, float],
+    seed: int | np.random.Generator | None = None,
+) -> tuple[NDArray[np.int64], FloatArray, FloatArray]:
+    """Simulate Pareto/NBD summaries ``(frequency, recency, T)`` in continuous time.
+
+    ``λ ~ Gamma(r, rate α)``, ``μ ~ Gamma(s, rate β)``, lifetime ``τ ~ Exp(μ)``; the customer
+    buys ``x ~ Poisson(λ min(τ, T))`` times after the first purchase and ``t_x`` is the largest of
+    ``x`` uniform times on ``(0, min(τ, T))`` (``min(τ, T) · Beta(x, 1)``). ``T`` as in
+    :func:`simulate_bgnbd`.
+    """
+    rng = np.random.default_rng(seed)
+    if isinstance(T, tuple):
+        TT = rng.uniform(T[0], T[1], n_customers)
+    else:
+        TT = np.broadcast_to(np.asarray(T, dtype=np.float64), (n_customers,)).copy()
+    lam = rng.gamma(r, 1.0 / alpha, n_customers)
+    mu = rng.gamma(s, 1.0 / beta, n_customers)
+    active = np.minimum(rng.exponential(1.0, n_customers) / np.maximum(mu, 1e-300), TT)
+    x = rng.poisson(lam * active).astype(np.int64)
+    t_x = np.zeros(n_customers)
+    rep = x > 0
+    t_x[rep] = active[rep] * rng.beta(x[rep].astype(np.float64), 1.0)
     return x, t_x, TT
 
 
