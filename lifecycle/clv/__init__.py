@@ -21,8 +21,12 @@ one per shared concern:
   fit, standard errors, p_alive (one-time buyers fade), expected purchases. Not yet used by the
   marts (issue 14 wires the model choice).
 
-A new purchase model (MBG/NBD) is a new module beside ``bgnbd.py``: its fit result, its
-likelihood and ``fit_*`` built on :func:`~lifecycle.clv.fitting.minimise` and the checks of
+* :mod:`~lifecycle.clv.mbgnbd`: MBG/NBD (Batislam, Denizel & Filiztekin 2007): BG/NBD where a
+  customer may also drop out after her first purchase; same layout, BG/NBD's series at ``b + 1``.
+  Not yet used by the marts either.
+
+A new purchase model is a new module beside ``bgnbd.py``: its fit result, its likelihood and
+``fit_*`` built on :func:`~lifecycle.clv.fitting.minimise` and the checks of
 :mod:`~lifecycle.clv.inputs`, and its scoring functions.
 
 Public API (all scoring functions are vectorised and broadcast their array arguments)::
