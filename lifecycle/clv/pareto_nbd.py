@@ -57,12 +57,13 @@ from lifecycle.clv.inputs import (
 PARAM_NAMES = ("r", "alpha", "s", "beta")
 _FD_STEP = 1e-6  # central-difference step on the log-parameters
 # The dropout integral: by its hypergeometric series where z <= SERIES_MAX_Z, else by quadrature
-# on panels at distances [0, 2^-22, ..., 1/2, 1, 2, 3, ...] from the mode, 8 Gauss-Legendre nodes
-# each (the integrand's complex singularities lie >= π away from the real axis in y).
+# on panels at distances [0, h, 2h, 4h, ..., 1/2, 1, 2, 3, ...] from the mode (h a power of two
+# below 1/64 of the narrowest decay length), 8 Gauss-Legendre nodes each (the integrand's complex
+# singularities lie >= π away from the real axis in y).
 SERIES_MAX_Z = 0.5
 SERIES_TERMS = 64
 _QUAD_CHUNK = 2048
-_GEOMETRIC_EDGES = np.concatenate([[0.0], 2.0 ** np.arange(-22, 1)])
+_FIRST_PANEL_FRACTION = 64.0
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(8)
 _GL_UNIT_NODES = (_GL_X + 1.0) / 2.0
 _GL_UNIT_WEIGHTS = _GL_W / 2.0
@@ -175,8 +176,11 @@ def _log_integral_quadrature(
         sides = ((m - y1[sl], -1.0), (y2[sl] - m, 1.0))
         # Panel edges in distance from the mode (units of y): geometric up to 1, then unit steps up
         # to the longest side of the chunk; clipped to each side's length (empty panels weigh 0).
+        # The first panel is 1/64 of the narrowest decay length 1/|Λ'| <= 1/(r+x+s+2) of the chunk.
         longest = max(float(np.max(length)) for length, _ in sides)
-        edges = np.concatenate([_GEOMETRIC_EDGES, np.arange(2.0, math.ceil(longest) + 1.0)])
+        finest = math.ceil(math.log2(_FIRST_PANEL_FRACTION * (r + s + 2.0 + float(np.max(xx)))))
+        geometric = np.concatenate([[0.0], 2.0 ** np.arange(-finest, 1)])
+        edges = np.concatenate([geometric, np.arange(2.0, math.ceil(longest) + 1.0)])
         ys, logws = [], []
         for length, sign in sides:
             clipped = np.minimum(edges[None, :], length[:, None])
@@ -190,7 +194,8 @@ def _log_integral_quadrature(
         log_a = y + np.log1p(da * e)  # ln(α+τ)
         log_b = y + np.log1p(db * e)  # ln(β+τ)
         terms = y - (r + xx[:, None]) * log_a - (s + 1.0) * log_b + np.concatenate(logws, axis=1)
-        total = special.logsumexp(terms, axis=1)
+        peak = terms.max(axis=1)
+        total = peak + np.log(np.exp(terms - peak[:, None]).sum(axis=1))
         out[sl] = total
         if need_grad:
             w = np.exp(terms - total[:, None])
