@@ -50,7 +50,7 @@ def process_command(pid: int) -> str | None:
     except OSError:
         return None
     words = [w for w in raw.decode(errors="replace").split("\0") if w]
-    text = " ".join([Path(words[0]).name, *words[1:]]) if words else ""
+    text = " ".join(" ".join([Path(words[0]).name, *words[1:]]).split()) if words else ""
     return (text[:120] + "...") if len(text) > 120 else (text or None)
 
 
