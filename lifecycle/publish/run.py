@@ -196,7 +196,10 @@ def rollback(serving: Path) -> str:
             os.replace(seal_path(previous), seal_path(serving))
             fsync_dir(serving.parent)
             return "\n".join([f"Restored {restored} to {serving}", *notes])
-        replaced = verify_seal(serving).build_id if seal_path(serving).exists() else "an unsealed copy"
+        try:
+            replaced = f"build {verify_seal(serving).build_id}"
+        except PublishError as exc:  # a damaged current file may still be rolled back from
+            replaced = f"the current file ({exc})"
         staging = serving.with_name(f"{serving.name}.tmp-rollback-{uuid.uuid4().hex[:8]}")
         os.link(serving, staging)
         try:
@@ -207,7 +210,7 @@ def rollback(serving: Path) -> str:
             raise
         _swap_seals(previous, serving)
         fsync_dir(serving.parent)
-    return "\n".join([f"Rolled back {serving}: now serving {restored}; {replaced} kept as {previous}", *notes])
+    return "\n".join([f"Rolled back {serving}: now serving build {restored}; {replaced} kept as {previous}", *notes])
 
 
 def _swap_seals(a: Path, b: Path) -> None:
