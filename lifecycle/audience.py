@@ -20,7 +20,6 @@ file's SHA-256, so a pick-up job can check it has the whole file of the build it
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from lifecycle.build_record import read_build_record
 from lifecycle.publish.audit import check_record_is_clean_build, check_validation_report
 from lifecycle.publish.catalog import ident, literal
 from lifecycle.publish.errors import PublishError
+from lifecycle.publish.files import sha256_file
 from lifecycle.publish.serving import MANIFEST_SCHEMA, MANIFEST_TABLE
 
 AUDIENCE_TABLE = "marts.lifecycle_audiences"
@@ -119,14 +119,6 @@ def _warehouse_source(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
     )
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def export_audience(
     out: Path,
     *,
@@ -187,7 +179,7 @@ def export_audience(
         "file": str(out),
         "format": fmt,
         "rows": rows,
-        "sha256": _sha256(tmp),
+        "sha256": sha256_file(tmp),
         "columns": list(EXPORT_COLUMNS),
         "filters": {"action": action, "channel": channel},
         "by_action_channel": [

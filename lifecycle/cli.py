@@ -92,15 +92,31 @@ def dbt_env(dbt_args: list[str] | None = None) -> dict[str, str]:
     return resources.resource_env(env, paths.warehouse_path())
 
 
-def run_dbt(dbt_args: list[str]) -> int:
+# dbt commands that never open the warehouse: they run without the build lock.
+DBT_COMMANDS_WITHOUT_WAREHOUSE = frozenset({"parse", "ls", "list", "deps", "clean", "init", "help"})
+
+
+def run_dbt(dbt_args: list[str], pass_fds: tuple[int, ...] = ()) -> int:
     """Run dbt in the project directory with the project's profile; return its exit code."""
     exe = Path(sys.executable).with_name("dbt")
     cmd = [str(exe) if exe.exists() else "dbt", *dbt_args]
-    return subprocess.call(cmd, cwd=paths.PROJECT_ROOT, env=dbt_env(dbt_args))
+    return subprocess.call(cmd, cwd=paths.PROJECT_ROOT, env=dbt_env(dbt_args), pass_fds=pass_fds)
 
 
 def _cmd_dbt(args: argparse.Namespace) -> int:
-    return run_dbt(args.dbt_args)
+    """dbt under the warehouse's build lock (:func:`lifecycle.locks.build_lock`): a second build,
+    or a build while another process has the warehouse open, is refused in one line (exit 2)."""
+    from lifecycle.locks import LockHeldError, build_lock
+
+    command = next((a for a in args.dbt_args if not a.startswith("-")), None)
+    if command is None or command in DBT_COMMANDS_WITHOUT_WAREHOUSE:
+        return run_dbt(args.dbt_args)
+    try:
+        with build_lock(paths.warehouse_path(), " ".join(["lifecycle dbt", *args.dbt_args])[:200]) as fd:
+            return run_dbt(args.dbt_args, pass_fds=(fd,))
+    except LockHeldError as exc:
+        print(f"lifecycle dbt: error: {exc}", file=sys.stderr)
+        return 2
 
 
 def _cmd_artefacts(args: argparse.Namespace) -> int:
@@ -143,10 +159,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_publish(args: argparse.Namespace) -> int:
-    from lifecycle.publish import PublishError, default_serving_path, publish, rollback
+    from lifecycle.publish import PublishError, check, default_serving_path, publish, rollback
 
     serving = Path(args.serving) if args.serving else default_serving_path()
     try:
+        if args.check:
+            print(check(serving))
+            return 0
         if args.rollback:
             print(rollback(serving))
             return 0
@@ -267,6 +286,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--reports", help="reports directory of validation.json (default: <warehouse dir>/<warehouse stem>/reports)"
     )
     pb.add_argument("--rollback", action="store_true", help="swap the serving file with the previous published copy")
+    pb.add_argument(
+        "--check",
+        action="store_true",
+        help="verify that the serving file is byte for byte what was published (its seal, <stem>.publish.json)",
+    )
     pb.set_defaults(func=_cmd_publish)
 
     ea = sub.add_parser(

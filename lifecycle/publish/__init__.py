@@ -44,7 +44,7 @@ from lifecycle.publish.audit import (
 )
 from lifecycle.publish.errors import PublishError
 from lifecycle.publish.files import PAUSE_BEFORE_RENAME, PAUSE_DURING_COPY, default_serving_path, previous_path
-from lifecycle.publish.run import PublishResult, publish, rollback
+from lifecycle.publish.run import PublishResult, check, publish, rollback
 from lifecycle.publish.serving import MANIFEST_SCHEMA, MANIFEST_TABLE, read_manifest
 
 __all__ = [
@@ -57,6 +57,7 @@ __all__ = [
     "PublishError",
     "PublishResult",
     "audit_dbt_results",
+    "check",
     "check_build_record",
     "check_record_is_clean_build",
     "check_validation_report",

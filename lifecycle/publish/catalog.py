@@ -107,13 +107,22 @@ def read_tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[Table]:
     return out
 
 
-def duckdb_create_sql(table: Table, target: str) -> str:
-    """``create table <target> (...)`` with the table's columns, not-null and key constraints."""
+def duckdb_create_sql(table: Table, target: str, *, primary_key: bool = True) -> str:
+    """``create table <target> (...)`` with the table's columns, not-null and key constraints
+    (without the primary key when ``primary_key`` is False: :func:`primary_key_sql` adds it after
+    the load, which is faster in DuckDB than loading into an indexed table)."""
     parts = [f"{ident(c.name)} {c.data_type}" + (" not null" if c.not_null else "") for c in table.columns]
-    if table.primary_key:
+    if table.primary_key and primary_key:
         parts.append("primary key (" + ", ".join(ident(c) for c in table.primary_key) + ")")
     parts.extend("unique (" + ", ".join(ident(c) for c in cols) + ")" for cols in table.unique)
     return f"create table {target} (\n    " + ",\n    ".join(parts) + "\n)"
+
+
+def primary_key_sql(table: Table, target: str) -> str | None:
+    """``alter table <target> add primary key (...)`` (DuckDB and PostgreSQL alike), None without one."""
+    if not table.primary_key:
+        return None
+    return f"alter table {target} add primary key (" + ", ".join(ident(c) for c in table.primary_key) + ")"
 
 
 def comment_sql(table: Table, target: str) -> list[str]:

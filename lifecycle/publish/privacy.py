@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from lifecycle.publish.errors import PublishError
-from lifecycle.publish.files import previous_path, remove_db
+from lifecycle.publish.files import previous_path, remove_published
 from lifecycle.validation_report import MARTS_SCHEMA
 
 
@@ -94,5 +94,5 @@ class Erasures:
                 if candidate == serving:
                     keep_current = False
                 else:
-                    remove_db(candidate)
+                    remove_published(candidate)
         return keep_current, warnings

@@ -22,11 +22,14 @@ from lifecycle.publish.files import (
     pause,
     previous_path,
     publish_lock,
+    refuse_writers,
     remove_db,
+    seal_path,
     swap_in,
 )
 from lifecycle.publish.privacy import Erasures
-from lifecycle.publish.serving import as_of_date, build_id_of, verify_copy, write_copy
+from lifecycle.publish.seal import seal_tmp_path, verify_seal, write_seal
+from lifecycle.publish.serving import as_of_date, verify_copy, write_copy
 from lifecycle.validation_report import ValidationReport
 
 
@@ -93,9 +96,11 @@ def publish(
     warnings: list[str] = []
 
     with publish_lock(serving) as lock:
+        refuse_writers(serving, previous_path(serving))
         stale = lock.remove_leftovers()
         if stale:
             warnings.append(f"removed leftovers of an interrupted publish: {', '.join(stale)}")
+        warnings.extend(_wal_notes(lock.remove_stale_wals()))
 
         results_id = results_invocation_id(results_path)
         try:
@@ -119,20 +124,26 @@ def publish(
                 "dbt_status_counts": audit.dbt.status_counts,
             }
             tmp = serving.with_name(f"{serving.name}.tmp-{build_id}")
+            seal = seal_tmp_path(tmp)
             erasures = Erasures.read(src)
             try:
                 counts = write_copy(src, tmp, audit.tables, manifest, audit.checks)
                 src.close()
                 fsync_file(tmp)
                 verify_copy(tmp, counts, build_id)
+                write_seal(tmp, build_id, published_at.isoformat(), seal)
                 pause(PAUSE_BEFORE_RENAME, "before the rename")
                 # An erasure must not survive in the rollback copy: a copy that still holds an
                 # erased customer is dropped instead of kept.
                 keep_current, notes = erasures.prune_rollback_copies(serving)
                 warnings.extend(notes)
-                previous = swap_in(tmp, serving, build_id, keep_current=keep_current)
+                refuse_writers(serving)  # a client may have opened it read-write meanwhile
+                warnings.extend(_wal_notes(lock.remove_stale_wals()))
+                previous = swap_in(tmp, serving, build_id, keep_current=keep_current, seal=seal)
+                warnings.extend(_wal_notes(lock.remove_stale_wals()))
             except BaseException as exc:
                 remove_db(tmp)
+                remove_db(seal)
                 if isinstance(exc, PublishError):
                     raise
                 if isinstance(exc, Exception):
@@ -156,21 +167,39 @@ def publish(
     )
 
 
+def _wal_notes(removed: list[str]) -> list[str]:
+    return [
+        f"removed {w}: a read-write client's uncheckpointed edits of a published file, never validated" for w in removed
+    ]
+
+
 def rollback(serving: Path) -> str:
-    """Swap ``serving`` with its previous copy (so a second rollback rolls forward again)."""
+    """Swap ``serving`` with its previous copy (so a second rollback rolls forward again).
+
+    The previous copy must match its seal (:func:`lifecycle.publish.seal.verify_seal`): a copy
+    changed since it was published is never put back."""
     serving = Path(serving).resolve()
     previous = previous_path(serving)
     if not previous.is_file():
         raise PublishError(f"no previous copy to roll back to ({previous} does not exist)")
-    with publish_lock(serving):
+    with publish_lock(serving) as lock:
         if not previous.is_file():
             raise PublishError(f"no previous copy to roll back to ({previous} does not exist)")
-        restored = build_id_of(previous)
+        refuse_writers(serving, previous)
+        notes = _wal_notes(lock.remove_stale_wals())
+        try:
+            restored = verify_seal(previous).build_id
+        except PublishError as exc:
+            raise PublishError(f"refused: the rollback copy is not as published: {exc}") from exc
         if not serving.exists():
             os.replace(previous, serving)
+            os.replace(seal_path(previous), seal_path(serving))
             fsync_dir(serving.parent)
-            return f"Restored {restored} to {serving}"
-        replaced = build_id_of(serving)
+            return "\n".join([f"Restored {restored} to {serving}", *notes])
+        try:
+            replaced = f"build {verify_seal(serving).build_id}"
+        except PublishError as exc:  # a damaged current file may still be rolled back from
+            replaced = f"the current file ({exc})"
         staging = serving.with_name(f"{serving.name}.tmp-rollback-{uuid.uuid4().hex[:8]}")
         os.link(serving, staging)
         try:
@@ -179,5 +208,26 @@ def rollback(serving: Path) -> str:
         except BaseException:
             remove_db(staging)
             raise
+        _swap_seals(previous, serving)
         fsync_dir(serving.parent)
-    return f"Rolled back {serving}: now serving {restored}; {replaced} kept as {previous}"
+    return "\n".join([f"Rolled back {serving}: now serving build {restored}; {replaced} kept as {previous}", *notes])
+
+
+def _swap_seals(a: Path, b: Path) -> None:
+    """Exchange the seals of ``a`` and ``b`` (after their files were exchanged); either may be missing."""
+    seal_a, seal_b = seal_path(a), seal_path(b)
+    staging = seal_a.with_name(seal_a.name + f".tmp-{uuid.uuid4().hex[:8]}")
+    if seal_a.exists():
+        os.replace(seal_a, staging)
+    if seal_b.exists():
+        os.replace(seal_b, seal_a)
+    if staging.exists():
+        os.replace(staging, seal_b)
+
+
+def check(serving: Path) -> str:
+    """``lifecycle publish --check``: the serving file is exactly what was published (its seal)."""
+    serving = Path(serving).resolve()
+    seal = verify_seal(serving)
+    return (f"{serving}: build {seal.build_id}, published {seal.published_at}, {seal.size} bytes, "
+            f"SHA-256 {seal.sha256[:16]}...: as published")

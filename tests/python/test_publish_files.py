@@ -7,13 +7,14 @@ holds an erased customer. ``test_publish.py`` runs the same steps end to end.
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from lifecycle.publish import PublishError, previous_path
-from lifecycle.publish.files import publish_lock, swap_in
+from lifecycle.publish.files import PUBLISHED_MODE, publish_lock, seal_path, swap_in, wal_path
 from lifecycle.publish.privacy import Erasures
 
 
@@ -104,3 +105,31 @@ def test_prune_counts_every_erased_customer_in_both_copies(tmp_path: Path) -> No
     keep, warnings = Erasures(["c1", "c2", "c3"]).prune_rollback_copies(serving)
     assert keep is False and not previous.exists()
     assert [w.split(" holds ")[1].split(" ")[0] for w in warnings] == ["2", "2"]
+
+
+def test_swap_in_publishes_read_only_and_moves_the_seals(tmp_path: Path) -> None:
+    serving = _write(tmp_path / "serving.duckdb", "old")
+    _write(seal_path(serving), "seal of old")
+    tmp = _write(tmp_path / "serving.duckdb.tmp-b2", "new")
+    seal = _write(tmp_path / "serving.duckdb.tmp-b2.seal", "seal of new")
+    previous = swap_in(tmp, serving, "b2", keep_current=True, seal=seal)
+    assert previous is not None
+    assert stat.S_IMODE(serving.stat().st_mode) == PUBLISHED_MODE == 0o444
+    assert seal_path(serving).read_text() == "seal of new" and seal_path(previous).read_text() == "seal of old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "serving.duckdb", "serving.previous.duckdb", "serving.previous.publish.json", "serving.publish.json"
+    ]
+    # Without keeping the current file, no rollback copy and no seal of one are left.
+    tmp = _write(tmp_path / "serving.duckdb.tmp-b3", "newer")
+    swap_in(tmp, serving, "b3", keep_current=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["serving.duckdb", "serving.publish.json"]
+
+
+def test_stale_wals_are_removed_under_the_lock(tmp_path: Path) -> None:
+    serving = _write(tmp_path / "serving.duckdb", "current")
+    _write(wal_path(serving), "a client's edits")
+    _write(wal_path(previous_path(serving)), "x")
+    with publish_lock(serving) as lock:
+        assert lock.remove_stale_wals() == ["serving.duckdb.wal (16 bytes)", "serving.previous.duckdb.wal (1 bytes)"]
+        assert lock.remove_stale_wals() == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["serving.duckdb", "serving.duckdb.lock"]
