@@ -27,6 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lifecycle import clv
+from lifecycle.clv import mbgnbd, pareto_nbd
 
 TRUE_BGNBD = {"r": 0.5, "alpha": 20.0, "a": 0.8, "b": 2.5}
 TRUE_GG = {"p": 6.0, "q": 4.0, "gamma": 15.0}
@@ -118,12 +119,8 @@ def run(n_customers: int, lifetimes_max: int, seed: int) -> dict[str, Any]:
         bgf.params_ = pd.Series(bg.params)
         ggf.params_ = pd.Series({"p": gg.p, "q": gg.q, "v": gg.gamma})
         pa_lt, l_pa = _timed(lambda: bgf.conditional_probability_alive(lx, ltx, lT))
-        e90_lt, l_e90 = _timed(
-            lambda: bgf.conditional_expected_number_of_purchases_up_to_time(90.0, lx, ltx, lT)
-        )
-        e365_lt, l_e365 = _timed(
-            lambda: bgf.conditional_expected_number_of_purchases_up_to_time(365.0, lx, ltx, lT)
-        )
+        e90_lt, l_e90 = _timed(lambda: bgf.conditional_expected_number_of_purchases_up_to_time(90.0, lx, ltx, lT))
+        e365_lt, l_e365 = _timed(lambda: bgf.conditional_expected_number_of_purchases_up_to_time(365.0, lx, ltx, lT))
         ser = pd.RangeIndex(n_lt)
         clv_lt, l_clv = _timed(
             lambda: ggf.customer_lifetime_value(
@@ -172,7 +169,67 @@ def run(n_customers: int, lifetimes_max: int, seed: int) -> dict[str, Any]:
             },
         }
     result["timings"] = rows
+    result["other_models"] = _other_models(xf, t_x, T, lifetimes_max, seed, rows)
     return result
+
+
+def _other_models(
+    x: np.ndarray, t_x: np.ndarray, T: np.ndarray, lifetimes_max: int, seed: int, rows: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """Pareto/NBD and MBG/NBD on the same summary: fit, p_alive and 90-day expected purchases,
+    each beside lifetimes (ParetoNBDFitter, ModifiedBetaGeoFitter) on a subsample of at most
+    ``lifetimes_max`` customers, scored with our parameters."""
+    models = {
+        "pareto_nbd": (
+            pareto_nbd.fit_pareto_nbd,
+            pareto_nbd.pareto_nbd_p_alive,
+            pareto_nbd.pareto_nbd_expected_purchases,
+            "ParetoNBDFitter",
+        ),
+        "mbg_nbd": (
+            mbgnbd.fit_mbgnbd,
+            mbgnbd.mbgnbd_p_alive,
+            mbgnbd.mbgnbd_expected_purchases,
+            "ModifiedBetaGeoFitter",
+        ),
+    }
+    out: dict[str, Any] = {}
+    n = x.shape[0]
+    n_lt = min(lifetimes_max, n)
+    idx = np.sort(np.random.default_rng(seed + 3).choice(n, n_lt, replace=False)) if 0 < n_lt < n else np.arange(n)
+    lx, ltx, lT = x[idx], t_x[idx], T[idx]
+    for name, (fit_fn, alive_fn, expect_fn, ref_name) in models.items():
+        fit, t_fit = _timed(lambda fit_fn=fit_fn: fit_fn(x, t_x, T))
+        pa, t_pa = _timed(lambda fit=fit, alive_fn=alive_fn: alive_fn(fit, x, t_x, T))
+        e90, t_e90 = _timed(lambda fit=fit, expect_fn=expect_fn: expect_fn(fit, 90.0, x, t_x, T))
+        rows[f"{name}_fit"] = {"ours_s": t_fit}
+        rows[f"{name}_p_alive"] = {"ours_s": t_pa}
+        rows[f"{name}_expected_purchases_90d"] = {"ours_s": t_e90}
+        out[name] = {**fit.params, "log_likelihood": fit.log_likelihood, "n_patterns": fit.n_patterns}
+        if n_lt <= 0:
+            continue
+        warnings.filterwarnings("ignore")
+        import lifetimes
+        import pandas as pd
+
+        ref, l_fit = _timed(lambda ref_name=ref_name: getattr(lifetimes, ref_name)().fit(lx, ltx, lT))
+        ref_params = {k: float(v) for k, v in ref.params_.items()}
+        ref.params_ = pd.Series(fit.params)
+        l_pa_v, l_pa = _timed(lambda ref=ref: ref.conditional_probability_alive(lx, ltx, lT))
+        l_e90_v, l_e90 = _timed(
+            lambda ref=ref: ref.conditional_expected_number_of_purchases_up_to_time(90.0, lx, ltx, lT)
+        )
+        for step, val in (("fit", l_fit), ("p_alive", l_pa), ("expected_purchases_90d", l_e90)):
+            row = rows[f"{name}_{step}"]
+            row["lifetimes_s"], row["lifetimes_n"] = val, n_lt
+            if n_lt < n:
+                row["lifetimes_extrapolated_s"] = val * n / n_lt
+        out[name]["lifetimes_params_on_subsample"] = ref_params
+        out[name]["max_rel_diff_scores_same_params"] = {
+            "p_alive": _rel(pa[idx], l_pa_v),
+            "expected_purchases_90d": _rel(e90[idx], l_e90_v),
+        }
+    return out
 
 
 def _markdown(result: dict[str, Any]) -> str:
@@ -219,15 +276,11 @@ def _markdown(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--lifetimes-max", type=int, default=1_000_000, help="lifetimes subsample (0: skip)")
     parser.add_argument("--seed", type=int, default=20240601)
-    parser.add_argument(
-        "--out", type=Path, default=Path(__file__).resolve().parents[1] / "reports" / "bench_clv.json"
-    )
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "reports" / "bench_clv.json")
     args = parser.parse_args(argv)
     result = run(args.customers, args.lifetimes_max, args.seed)
     print(_markdown(result))

@@ -433,9 +433,13 @@ def pareto_nbd_p_alive(fit: ParetoNbdFit, x: ArrayLike, t_x: ArrayLike, T: Array
     """P(alive at T | x, t_x, T) = 1 / (1 + e^D) (FHL 2005 note, equation 18), one-time buyers included."""
     xx, tt, TT = score_inputs(x, t_x, T)
     check_score_rft(xx, tt, TT)
+    # Once per distinct (x, t_x, T): customers share patterns (whole days).
+    triples, inv = np.unique(
+        np.stack([xx.reshape(-1), tt.reshape(-1), TT.reshape(-1)], axis=1), axis=0, return_inverse=True
+    )
     with np.errstate(all="ignore"):
-        d, _ = _log_odds_dead(fit.r, fit.alpha, fit.s, fit.beta, xx.reshape(-1), tt.reshape(-1), TT.reshape(-1))
-    return np.asarray(special.expit(-d), dtype=np.float64).reshape(xx.shape)
+        d, _ = _log_odds_dead(fit.r, fit.alpha, fit.s, fit.beta, triples[:, 0], triples[:, 1], triples[:, 2])
+    return np.asarray(special.expit(-d)[inv.reshape(-1)], dtype=np.float64).reshape(xx.shape)
 
 
 def _lifetime_integral(s: float, log_ratio: FloatArray) -> FloatArray:
