@@ -103,6 +103,13 @@ def _cmd_dbt(args: argparse.Namespace) -> int:
     return run_dbt(args.dbt_args)
 
 
+def _cmd_mf(args: argparse.Namespace) -> int:
+    """MetricFlow's ``mf`` with the environment of ``lifecycle dbt`` (lifecycle/mf.py)."""
+    env = dbt_env(["mf"])
+    env["DBT_PROJECT_DIR"] = str(paths.PROJECT_ROOT)
+    return subprocess.call([sys.executable, "-m", "lifecycle.mf", *args.mf_args], cwd=paths.PROJECT_ROOT, env=env)
+
+
 def _cmd_artefacts(args: argparse.Namespace) -> int:
     db = Path(args.db).resolve() if args.db else paths.warehouse_path()
     art = paths.artefacts(db)
@@ -292,6 +299,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     d.add_argument("dbt_args", nargs=argparse.REMAINDER)
     d.set_defaults(func=_cmd_dbt)
+
+    m = sub.add_parser(
+        "mf",
+        help="run MetricFlow (mf) on the warehouse's semantic manifest, e.g. lifecycle mf query --metrics revenue",
+    )
+    m.add_argument("mf_args", nargs=argparse.REMAINDER)
+    m.set_defaults(func=_cmd_mf)
     return p
 
 
