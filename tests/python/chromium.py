@@ -52,18 +52,20 @@ def _headless(exe: str, profile: Path, *args: str) -> subprocess.CompletedProces
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
 
 
-def dump_dom(url: str, profile: Path) -> str:
-    """The DOM chromium renders for ``url`` (after its scripts, if any, ran)."""
-    result = _headless(chromium(), profile, "--dump-dom", url)
+def dump_dom(url: str, profile: Path, wait_ms: int = 0) -> str:
+    """The DOM chromium renders for ``url``, after its scripts ran for ``wait_ms`` of virtual time."""
+    budget = [f"--virtual-time-budget={wait_ms}"] if wait_ms else []
+    result = _headless(chromium(), profile, *budget, "--dump-dom", url)
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout
 
 
-def screenshot(url: str, png: Path, profile: Path, size: str = "1280,1600") -> Path:
-    """A PNG of ``url`` as chromium renders it."""
+def screenshot(url: str, png: Path, profile: Path, size: str = "1280,1600", wait_ms: int = 0) -> Path:
+    """A PNG of ``url`` as chromium renders it (after ``wait_ms`` of virtual time)."""
     png.parent.mkdir(parents=True, exist_ok=True)
     png.unlink(missing_ok=True)
-    result = _headless(chromium(), profile, f"--screenshot={png}", f"--window-size={size}", url)
+    budget = [f"--virtual-time-budget={wait_ms}"] if wait_ms else []
+    result = _headless(chromium(), profile, *budget, f"--screenshot={png}", f"--window-size={size}", url)
     assert result.returncode == 0 and png.is_file(), result.stderr[-2000:]
     return png
 
