@@ -26,7 +26,9 @@ def semantic_manifest_path(env: dict[str, str] | None = None) -> Path:
 
 def _patch_metricflow() -> None:
     """Point mf at the warehouse's semantic manifest and switch off its update check."""
+    import click
     import update_checker
+    from dbt_metricflow.cli import utils
     from dbt_metricflow.cli.dbt_connectors import dbt_config_accessor
     from metricflow_semantic_interfaces.protocols.semantic_manifest import SemanticManifest
     from metricflow_semantics.model.dbt_manifest_parser import parse_manifest_from_dbt_generated_manifest
@@ -39,9 +41,22 @@ def _patch_metricflow() -> None:
     )
     update_checker.UpdateChecker.check = lambda *args, **kwargs: None  # type: ignore[method-assign]
 
+    def context(cli_configuration: object) -> None:  # on an error: the manifest this run read
+        click.echo(f"Semantic manifest: {semantic_manifest_path()} (refresh: lifecycle dbt parse)")
+
+    utils.echo_semantic_manifest_context = context
+
 
 def main() -> int:
     manifest = semantic_manifest_path()
+    command = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
+    warehouse = Path(os.environ.get("LIFECYCLE_DB", ""))
+    if command == "query" and not warehouse.is_file():
+        print(
+            f"lifecycle mf: error: warehouse {warehouse} does not exist: build it first (lifecycle dbt build)",
+            file=sys.stderr,
+        )
+        return 2
     if not manifest.is_file():
         print(
             f"lifecycle mf: error: no semantic manifest at {manifest}: run `lifecycle dbt parse` "

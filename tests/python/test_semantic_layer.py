@@ -92,6 +92,16 @@ def test_mf_without_a_semantic_manifest_says_so(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_mf_query_without_a_warehouse_says_so(parsed_project: Parsed, tmp_path: Path) -> None:
+    target = paths.artefacts(tmp_path / "none.duckdb").target
+    target.mkdir(parents=True)
+    shutil.copy(parsed_project.target / "semantic_manifest.json", target)
+    result = _mf(tmp_path / "raw", tmp_path / "none.duckdb", "query", "--metrics", "revenue")
+    assert result.returncode == 2
+    assert "does not exist: build it first" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "none.duckdb").exists()
+
+
 MONTHLY = [
     "active_customers",
     "new_customers",
