@@ -31,7 +31,7 @@ BENCH_DATA ?= $(CURDIR)/bench-data
 help:
 	@echo "make build    set up .venv, generate demo data if $(LIFECYCLE_RAW_DIR) is empty, build, validate, publish"
 	@echo "make validate run the Great Expectations suites on the working warehouse"
-	@echo "             (validation.json and Data Docs in <warehouse dir>/<warehouse name>/reports: lifecycle artefacts)"
+	@echo "             (validation.json, validation.html (opens offline) and Data Docs in <warehouse dir>/<warehouse name>/reports)"
 	@echo "make rollback put the previously published serving file back"
 	@echo "make docs     dbt docs of the working warehouse, with the single-file site static_index.html"
 	@echo "make test     ruff + sqlfluff + pytest (unit, generator, importer, end-to-end dbt build)"

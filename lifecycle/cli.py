@@ -252,7 +252,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--raw-dir")
     c.set_defaults(func=_cmd_check_raw)
 
-    v = sub.add_parser("validate", help="run the Great Expectations suites on every mart (validation.json, Data Docs)")
+    v = sub.add_parser(
+        "validate",
+        help="run the Great Expectations suites on every mart (validation.json, validation.html, Data Docs)",
+    )
     v.add_argument("--db", help="warehouse file (default: LIFECYCLE_DB or warehouse/lifecycle.duckdb)")
     v.add_argument("--reports", help="reports directory (default: <warehouse dir>/<warehouse stem>/reports)")
     v.set_defaults(func=_cmd_validate)
