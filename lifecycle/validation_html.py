@@ -90,19 +90,25 @@ def _findings_table(marts: list[dict[str, Any]]) -> str:
 
 
 def _quarantine_table(quarantine: list[dict[str, Any]] | None) -> str:
+    """One row per reason: its rows in total and per source table, and what it means."""
     if quarantine is None:
         return "<p>No quarantine counts in this report (the warehouse has no <code>marts.quarantined_rows</code>).</p>"
     if not quarantine:
         return "<p>No raw row was quarantined.</p>"
+    by_reason: dict[str, list[dict[str, Any]]] = {}
+    for q in quarantine:
+        by_reason.setdefault(str(q["quarantine_reason"]), []).append(q)
+    rows = []
+    for reason, items in sorted(by_reason.items()):
+        tables = ", ".join(f"{_e(q['source_table'])} {_e(q['rows'])}" for q in items)
+        rows.append(
+            f'<tr><td>{_e(reason)}</td><td class="num">{sum(int(q["rows"]) for q in items)}</td>'
+            f"<td>{tables}</td><td>{_e(items[0].get('reason_description'))}</td></tr>"
+        )
     total = sum(int(q["rows"]) for q in quarantine)
-    rows = "".join(
-        f"<tr><td>{_e(q['quarantine_reason'])}</td><td>{_e(q['source_table'])}</td>"
-        f'<td class="num">{_e(q["rows"])}</td><td>{_e(q.get("reason_description"))}</td></tr>'
-        for q in quarantine
-    )
-    head = "<tr><th>reason</th><th>source table</th><th>rows</th><th>what it means</th></tr>"
-    foot = f'<tr><th colspan="2">total</th><th class="num">{total}</th><th></th></tr>'
-    return f'<table id="quarantine">{head}{rows}{foot}</table>'
+    head = "<tr><th>reason</th><th>rows</th><th>by source table</th><th>what it means</th></tr>"
+    foot = f'<tr><th>total</th><th class="num">{total}</th><th></th><th></th></tr>'
+    return f'<table id="quarantine">{head}{"".join(rows)}{foot}</table>'
 
 
 def render(doc: dict[str, Any]) -> str:

@@ -94,7 +94,7 @@ def test_the_page_is_self_contained_and_holds_the_figures(tmp_path: Path) -> Non
         "warn",
         "proportion_within",
         "missing_key",
-        "shop_orders",
+        "shop_orders 3",
         "test_account",
         ">17<",
         ">20<",
