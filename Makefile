@@ -31,8 +31,9 @@ BENCH_DATA ?= $(CURDIR)/bench-data
 help:
 	@echo "make build    set up .venv, generate demo data if $(LIFECYCLE_RAW_DIR) is empty, build, validate, publish"
 	@echo "make validate run the Great Expectations suites on the working warehouse"
-	@echo "             (validation.json and Data Docs in <warehouse dir>/<warehouse name>/reports: lifecycle artefacts)"
+	@echo "             (validation.json, validation.html (opens offline) and Data Docs in <warehouse dir>/<warehouse name>/reports)"
 	@echo "make rollback put the previously published serving file back"
+	@echo "make docs     dbt docs of the working warehouse, with the single-file site static_index.html"
 	@echo "make test     ruff + sqlfluff + pytest (unit, generator, importer, end-to-end dbt build)"
 	@echo "make bench    full-build time and memory at SCALES='demo s m l' vs the floor script (and CLV, exports)"
 	@echo "variables: SCALE=demo|s|m|l SEED=42 LIFECYCLE_RAW_DIR=... LIFECYCLE_DB=... DBT_ARGS='--vars ...'"
@@ -103,9 +104,11 @@ lock:
 sources: $(STAMP)
 	$(BIN)/python scripts/write_sources_yml.py
 
-# The catalog of the working warehouse, in its own docs target (never the build's run results).
+# The catalog of the working warehouse, in its own docs target (never the build's run results),
+# and the single-file site that opens offline from disk (static_index.html: no server needed).
 docs: $(STAMP)
-	$(BIN)/lifecycle dbt docs generate
+	$(BIN)/lifecycle dbt docs generate --static
+	@echo "Docs site (one file, opens offline): $$($(BIN)/lifecycle artefacts --db "$(LIFECYCLE_DB)" | $(BIN)/python -c 'import json, sys; print(json.load(sys.stdin)["docs"])')/static_index.html"
 
 clean:
 	rm -rf target logs warehouse dbt_packages .pytest_cache .ruff_cache

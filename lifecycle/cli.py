@@ -119,6 +119,13 @@ def _cmd_dbt(args: argparse.Namespace) -> int:
         return 2
 
 
+def _cmd_mf(args: argparse.Namespace) -> int:
+    """MetricFlow's ``mf`` with the environment of ``lifecycle dbt`` (lifecycle/mf.py)."""
+    env = dbt_env(["mf"])
+    env["DBT_PROJECT_DIR"] = str(paths.PROJECT_ROOT)
+    return subprocess.call([sys.executable, "-m", "lifecycle.mf", *args.mf_args], cwd=paths.PROJECT_ROOT, env=env)
+
+
 def _cmd_artefacts(args: argparse.Namespace) -> int:
     db = Path(args.db).resolve() if args.db else paths.warehouse_path()
     art = paths.artefacts(db)
@@ -264,7 +271,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--raw-dir")
     c.set_defaults(func=_cmd_check_raw)
 
-    v = sub.add_parser("validate", help="run the Great Expectations suites on every mart (validation.json, Data Docs)")
+    v = sub.add_parser(
+        "validate",
+        help="run the Great Expectations suites on every mart (validation.json, validation.html, Data Docs)",
+    )
     v.add_argument("--db", help="warehouse file (default: LIFECYCLE_DB or warehouse/lifecycle.duckdb)")
     v.add_argument("--reports", help="reports directory (default: <warehouse dir>/<warehouse stem>/reports)")
     v.set_defaults(func=_cmd_validate)
@@ -316,6 +326,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     d.add_argument("dbt_args", nargs=argparse.REMAINDER)
     d.set_defaults(func=_cmd_dbt)
+
+    m = sub.add_parser(
+        "mf",
+        help="run MetricFlow (mf) on the warehouse's semantic manifest, e.g. lifecycle mf query --metrics revenue",
+    )
+    m.add_argument("mf_args", nargs=argparse.REMAINDER)
+    m.set_defaults(func=_cmd_mf)
     return p
 
 

@@ -45,10 +45,12 @@ import pandas as pd
 from lifecycle import paths
 from lifecycle.build_record import build_invocation_id
 from lifecycle.checks import Check, MartChecks, mart_checks, resolve_refs
+from lifecycle.validation_html import write_html_report
 from lifecycle.validation_report import MARTS_SCHEMA, Failure, MartResult, ValidationError, ValidationReport
 
 DATA_DOCS_SITE = "lifecycle_data_docs"
 COVERAGE_MART = "data_coverage"
+QUARANTINE_MART = "quarantined_rows"
 NOT_MEANINGFUL = "not_meaningful"
 GX_SEVERITY = {"error": "critical", "warn": "warning"}
 # Expectations that need rows to say anything: not run on an empty mart the data cannot support.
@@ -287,6 +289,46 @@ def _coverage(con: duckdb.DuckDBPyConnection, present: list[str]) -> dict[str, s
     return {str(m): str(s) for m, s in rows}
 
 
+def _quarantine_counts(con: duckdb.DuckDBPyConnection, present: list[str]) -> list[dict[str, Any]] | None:
+    """Quarantined raw rows by reason and source table (with the reason's description from the
+    seed when the warehouse has it); None when the warehouse has no quarantine mart."""
+    if QUARANTINE_MART not in present:
+        return None
+    table = f"{MARTS_SCHEMA}.{QUARANTINE_MART}"
+    queries = (
+        f"select q.quarantine_reason, q.source_table, count(*), any_value(r.reason_description) from {table} q "
+        "left join reference.quarantine_reasons r on q.quarantine_reason = r.quarantine_reason "
+        "group by 1, 2 order by 1, 2",
+        f"select quarantine_reason, source_table, count(*), null from {table} group by 1, 2 order by 1, 2",
+    )
+    for sql in queries:
+        try:
+            rows = con.execute(sql).fetchall()
+        except duckdb.Error:
+            continue
+        return [
+            {"quarantine_reason": r, "source_table": t, "rows": int(n), "reason_description": d}
+            for r, t, n, d in rows
+        ]
+    return None
+
+
+OFFLINE_BANNER = (
+    '<p style="padding:.5rem;border:1px solid #999">Offline? These Data Docs load their styles and scripts '
+    'from the internet. The self-contained report is <a href="../validation.html">validation.html</a>.</p>'
+)
+
+
+def _link_offline_report(docs_dir: Path) -> None:
+    """Put a plain link to validation.html at the top of every Data Docs page (readable without CSS)."""
+    for page in docs_dir.rglob("*.html"):
+        depth = len(page.relative_to(docs_dir).parts) - 1
+        banner = OFFLINE_BANNER.replace("../validation.html", "../" * (depth + 1) + "validation.html")
+        text = page.read_text(encoding="utf-8")
+        if "<body>" in text and banner not in text:
+            page.write_text(text.replace("<body>", "<body>" + banner, 1), encoding="utf-8")
+
+
 def _reset_docs_dir(docs_dir: Path) -> None:
     """Data Docs are rebuilt per run; drop pages of earlier runs (only a GX-made folder is removed)."""
     if docs_dir.is_dir() and ((docs_dir / "index.html").exists() or (docs_dir / "static").is_dir()):
@@ -380,6 +422,7 @@ def validate_connection(
             raise ValidationError(f"no tables in schema '{MARTS_SCHEMA}' of {db_label}: build the warehouse first")
         relations = _Relations(con)
         coverage = _coverage(con, present)
+        quarantine = _quarantine_counts(con, present)
         notes: list[str] = []
         results: list[MartResult] = []
 
@@ -436,8 +479,11 @@ def validate_connection(
     if reports_dir is not None:
         report.json_path = Path(reports_dir) / paths.VALIDATION_REPORT
         # The dbt invocation whose warehouse this validated: `lifecycle publish` checks it.
-        doc = {**report.to_dict(), "dbt_invocation_id": build_invocation_id(con)}
+        doc = {**report.to_dict(), "dbt_invocation_id": build_invocation_id(con), "quarantine": quarantine}
         report.json_path.write_text(json.dumps(doc, indent=2) + "\n")
+        report.html_path = write_html_report(report.json_path)
+        if docs_dir is not None and docs_dir.is_dir():
+            _link_offline_report(docs_dir)
     return report
 
 

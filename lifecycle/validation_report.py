@@ -72,6 +72,7 @@ class ValidationReport:
     elapsed_seconds: float
     data_docs_index: Path | None = None
     json_path: Path | None = None
+    html_path: Path | None = None  # validation.html: the report that renders offline
 
     @property
     def success(self) -> bool:
@@ -124,6 +125,8 @@ class ValidationReport:
             lines.append(f"Data Docs: {self.data_docs_index}")
         if self.json_path:
             lines.append(f"Summary: {self.json_path}")
+        if self.html_path:
+            lines.append(f"Report (self-contained, offline): {self.html_path}")
         return lines
 
     def to_dict(self) -> dict[str, Any]:

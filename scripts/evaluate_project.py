@@ -49,6 +49,8 @@ ACCEPTED: dict[tuple[str, str], str] = {
         "int_customer_identifiers_mapped is the stored identity map, erased people left out; the "
         "ephemeral lookup adds their identifiers back only inside the SQL that needs them, so they "
         "are never stored (doc block identity_erasure)",
+    ("root_model", "metricflow_time_spine"):
+        "MetricFlow's calendar of days: generated, it reads nothing",
     ("rejoining_of_upstream_concepts", "customer_segments"):
         "int_customers_rfm_scored is the RFM scoring rule on its own, so its dbt unit tests "
         "(quintile boundaries, ties) test the rule and nothing else",

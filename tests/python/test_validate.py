@@ -365,6 +365,7 @@ def test_real_build_passes_with_data_docs(build: Build, tmp_path: Path, capsys: 
     assert main(["validate", "--db", str(build.db), "--reports", str(reports)]) == 0
     out = capsys.readouterr().out
     assert "PASSED" in out
+    assert f"Report (self-contained, offline): {reports / 'validation.html'}" in out
 
     summary = json.loads((reports / "validation.json").read_text())
     assert summary["success"] is True and summary["expectations_failed"] == 0

@@ -1,0 +1,85 @@
+"""Debian's headless ``chromium`` for browser tests: found, or installed with apt-get when the tests
+run as root; otherwise the test is skipped with the reason."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import zlib
+from pathlib import Path
+
+import pytest
+
+from lifecycle import paths
+
+SCREENSHOTS = paths.PROJECT_ROOT / "reports" / "screenshots"
+INSTALL_TIMEOUT_SECONDS = 900
+
+
+def chromium() -> str:
+    """The chromium executable; installs Debian's package if missing (root only) or skips."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        pytest.skip("chromium is not installed and cannot be installed here (needs root and apt-get)")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for cmd in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "chromium"]):
+        try:
+            result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            pytest.skip(f"chromium could not be installed: {' '.join(cmd)} timed out")
+        if result.returncode != 0:
+            pytest.skip(f"chromium could not be installed: {' '.join(cmd)}: {result.stderr.strip()[-300:]}")
+    found = shutil.which("chromium")
+    if not found:
+        pytest.skip("apt-get installed chromium but no chromium executable is on PATH")
+    return found
+
+
+def _headless(exe: str, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [
+        exe,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--no-first-run",
+        f"--user-data-dir={profile}",
+        *args,
+    ]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+
+
+def dump_dom(url: str, profile: Path, wait_ms: int = 0) -> str:
+    """The DOM chromium renders for ``url``, after its scripts ran for ``wait_ms`` of virtual time."""
+    budget = [f"--virtual-time-budget={wait_ms}"] if wait_ms else []
+    result = _headless(chromium(), profile, *budget, "--dump-dom", url)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def screenshot(url: str, png: Path, profile: Path, size: str = "1280,1600", wait_ms: int = 0) -> Path:
+    """A PNG of ``url`` as chromium renders it (after ``wait_ms`` of virtual time)."""
+    png.parent.mkdir(parents=True, exist_ok=True)
+    png.unlink(missing_ok=True)
+    budget = [f"--virtual-time-budget={wait_ms}"] if wait_ms else []
+    result = _headless(chromium(), profile, *budget, f"--screenshot={png}", f"--window-size={size}", url)
+    assert result.returncode == 0 and png.is_file(), result.stderr[-2000:]
+    return png
+
+
+def distinct_pixel_bytes(png: Path) -> int:
+    """How many distinct byte values the PNG's decoded scanlines hold: a blank (one-colour) page
+    has a handful (its colour and the filter bytes), a page with text and tables has many."""
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat = 8, b""
+    while pos < len(data):
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        kind = data[pos + 4 : pos + 8]
+        if kind == b"IDAT":
+            idat += data[pos + 8 : pos + 8 + length]
+        pos += 12 + length
+    return len(set(zlib.decompress(idat)))
