@@ -29,7 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from lifecycle.clv.errors import ClvFitError
-from lifecycle.clv.fitting import check_penalizer, minimise, near_bound
+from lifecycle.clv.fitting import check_penalizer, check_purchase_data, minimise, near_bound, standard_errors
 from lifecycle.clv.inputs import (
     FloatArray,
     as_1d,
@@ -135,9 +135,7 @@ def _bgnbd_data(x: FloatArray, t_x: FloatArray, T: FloatArray, w: FloatArray) ->
     )
 
 
-def _bgnbd_ll(
-    params: tuple[float, float, float, float], d: _BgNbdData, need_grad: bool
-) -> tuple[float, FloatArray]:
+def _bgnbd_ll(params: tuple[float, float, float, float], d: _BgNbdData, need_grad: bool) -> tuple[float, FloatArray]:
     """Total log-likelihood and its gradient w.r.t. (r, alpha, a, b) on pattern data."""
     r, alpha, a, b = params
     xw = d.x_weight
@@ -150,9 +148,7 @@ def _bgnbd_ll(
     # are left to cancel. They would on the ridges r, α → ∞ (one purchase rate for everybody) and
     # a, b → ∞ (one dropout probability for everybody), where the rounding noise of the plain
     # formula (~1e-16·b ln b per customer, libm-dependent) decided where the optimiser stopped.
-    per_x = rising_sums(np.log((r + d.steps) / alpha), d.x_int) - rising_sums(
-        np.log1p(a / (b + d.steps)), d.x_int
-    )
+    per_x = rising_sums(np.log((r + d.steps) / alpha), d.x_int) - rising_sums(np.log1p(a / (b + d.steps)), d.x_int)
     ll = dot(xw, per_x)
     rho = np.log1p(d.times / alpha)
     # One-time buyers: −r ρ(T).
@@ -248,31 +244,15 @@ def fit_bgnbd(
     check_rft(x, t_x, TT)
     w = check_weights(weights, x.shape[0])
     check_penalizer(penalizer)
-    n_total = float(w.sum())
-    if n_total < min_customers:
-        raise ClvFitError(
-            f"too few customers to fit BG/NBD: {n_total:g} < min_customers={min_customers}",
-            "insufficient_data",
-            {"customers": n_total, "min_customers": min_customers},
-        )
-    n_rep = float(w[x > 0].sum())
-    if n_rep < min_repeat_buyers or n_rep < min_repeat_share * n_total:
-        raise ClvFitError(
-            f"too few repeat buyers to fit BG/NBD: {n_rep:g} of {n_total:g} customers "
-            f"({100.0 * n_rep / n_total:.2f}%) have frequency > 0; need at least {min_repeat_buyers} "
-            f"and {100.0 * min_repeat_share:g}%",
-            "insufficient_data",
-            {
-                "customers": n_total,
-                "repeat_buyers": n_rep,
-                "min_repeat_buyers": min_repeat_buyers,
-                "min_repeat_share": min_repeat_share,
-            },
-        )
-    if float((w * TT).sum()) <= 0:
-        raise ClvFitError(
-            "all customers have T = 0: no observation time to fit on", "insufficient_data", {"customers": n_total}
-        )
+    n_total = check_purchase_data(
+        "BG/NBD",
+        x,
+        TT,
+        w,
+        min_customers=min_customers,
+        min_repeat_buyers=min_repeat_buyers,
+        min_repeat_share=min_repeat_share,
+    )
 
     data = _bgnbd_data(x, t_x, TT, w)
     scale = float(TT.max())
@@ -312,8 +292,7 @@ def fit_bgnbd(
         at_bound = {names[i]: float(params[i] * (scale if i == 1 else 1.0)) for i in np.flatnonzero(near)}
         which = ", ".join(f"{k}={v:.4g}" for k, v in at_bound.items())
         raise ClvFitError(
-            f"BG/NBD fit is degenerate: parameter(s) {which} ran to the boundary "
-            "(the data does not pin it down)",
+            f"BG/NBD fit is degenerate: parameter(s) {which} ran to the boundary (the data does not pin it down)",
             "degenerate",
             {"at_bound": at_bound, "iterations": iterations},
         )
@@ -360,19 +339,7 @@ def bgnbd_standard_errors(
         _, g = _bgnbd_ll((p[0], p[1], p[2], p[3]), data, True)
         return g * p
 
-    h = 1e-5
-    H = np.empty((4, 4))
-    for i in range(4):
-        e = np.zeros(4)
-        e[i] = h
-        H[:, i] = (grad(theta + e) - grad(theta - e)) / (2 * h)
-    H = 0.5 * (H + H.T)
-    try:
-        cov = np.linalg.inv(-H)
-    except np.linalg.LinAlgError as exc:
-        raise ClvFitError(f"BG/NBD information matrix is singular; no standard errors ({exc})") from exc
-    se = np.exp(theta) * np.sqrt(np.clip(np.diag(cov), 0.0, None))
-    return dict(zip(("r", "alpha", "a", "b"), (float(v) for v in se), strict=True))
+    return standard_errors(grad, theta, ("r", "alpha", "a", "b"), "BG/NBD")
 
 
 def log_odds_dead(fit: BgNbdFit, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
@@ -380,9 +347,7 @@ def log_odds_dead(fit: BgNbdFit, x: FloatArray, t_x: FloatArray, T: FloatArray) 
     rep = x > 0
     out = np.full(x.shape, -np.inf)
     xr, txr, Tr = x[rep], t_x[rep], T[rep]
-    out[rep] = (
-        math.log(fit.a) - np.log(fit.b + xr - 1.0) + (fit.r + xr) * np.log1p((Tr - txr) / (fit.alpha + txr))
-    )
+    out[rep] = math.log(fit.a) - np.log(fit.b + xr - 1.0) + (fit.r + xr) * np.log1p((Tr - txr) / (fit.alpha + txr))
     return out
 
 

@@ -53,9 +53,7 @@ def minimise(
     message = ""
     for _attempt in range(2):
         with np.errstate(all="ignore"):
-            res = optimize.minimize(
-                objective, theta, jac=True, method="L-BFGS-B", bounds=bounds, options=opts
-            )
+            res = optimize.minimize(objective, theta, jac=True, method="L-BFGS-B", bounds=bounds, options=opts)
         iterations += int(res.nit)
         theta = np.asarray(res.x, dtype=np.float64)
         fun, grad = objective(theta)
@@ -75,3 +73,66 @@ def minimise(
         if res.success or gmax <= _GRAD_ACCEPT:
             return theta, iterations, message
     raise ClvFitError(f"{what} optimiser did not converge: {message}", "not_converged", {"iterations": iterations})
+
+
+def check_purchase_data(
+    what: str,
+    x: FloatArray,
+    T: FloatArray,
+    w: FloatArray,
+    *,
+    min_customers: int,
+    min_repeat_buyers: int,
+    min_repeat_share: float = 0.0,
+) -> float:
+    """The data-sufficiency rules every purchase model (BG/NBD, MBG/NBD, Pareto/NBD) fits under:
+    :class:`ClvFitError` (``insufficient_data``, with the facts :mod:`lifecycle.clv_status` words)
+    when they fail; the number of customers (total weight) otherwise."""
+    n_total = float(w.sum())
+    if n_total < min_customers:
+        raise ClvFitError(
+            f"too few customers to fit {what}: {n_total:g} < min_customers={min_customers}",
+            "insufficient_data",
+            {"customers": n_total, "min_customers": min_customers},
+        )
+    n_rep = float(w[x > 0].sum())
+    if n_rep < min_repeat_buyers or n_rep < min_repeat_share * n_total:
+        share = f" and {100.0 * min_repeat_share:g}%" if min_repeat_share > 0 else ""
+        raise ClvFitError(
+            f"too few repeat buyers to fit {what}: {n_rep:g} of {n_total:g} customers "
+            f"({100.0 * n_rep / n_total:.2f}%) have frequency > 0; need at least {min_repeat_buyers}{share}",
+            "insufficient_data",
+            {
+                "customers": n_total,
+                "repeat_buyers": n_rep,
+                "min_repeat_buyers": min_repeat_buyers,
+                "min_repeat_share": min_repeat_share,
+            },
+        )
+    if float((w * T).sum()) <= 0:
+        raise ClvFitError(
+            "all customers have T = 0: no observation time to fit on", "insufficient_data", {"customers": n_total}
+        )
+    return n_total
+
+
+def standard_errors(
+    log_gradient: Callable[[FloatArray], FloatArray], theta: FloatArray, names: tuple[str, ...], what: str
+) -> dict[str, float]:
+    """Asymptotic standard errors from the observed information: the Hessian of the log-likelihood
+    in the log-parameters ``theta`` by central differences of its gradient ``log_gradient``
+    (d ll / d theta), inverted; the delta method maps back (``se(θ) = θ · se(log θ)``)."""
+    k = theta.shape[0]
+    h = 1e-5
+    H = np.empty((k, k))
+    for i in range(k):
+        e = np.zeros(k)
+        e[i] = h
+        H[:, i] = (log_gradient(theta + e) - log_gradient(theta - e)) / (2 * h)
+    H = 0.5 * (H + H.T)
+    try:
+        cov = np.linalg.inv(-H)
+    except np.linalg.LinAlgError as exc:
+        raise ClvFitError(f"{what} information matrix is singular; no standard errors ({exc})") from exc
+    se = np.exp(theta) * np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    return dict(zip(names, (float(v) for v in se), strict=True))

@@ -25,7 +25,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from lifecycle.clv.errors import ClvFitError
-from lifecycle.clv.fitting import check_penalizer, minimise, near_bound
+from lifecycle.clv.fitting import check_penalizer, check_purchase_data, minimise, near_bound, standard_errors
 from lifecycle.clv.inputs import (
     FloatArray,
     as_1d,
@@ -149,25 +149,7 @@ def fit_mbgnbd(
     check_rft(x, t_x, TT)
     w = check_weights(weights, x.shape[0])
     check_penalizer(penalizer)
-    n_total = float(w.sum())
-    if n_total < min_customers:
-        raise ClvFitError(
-            f"too few customers to fit MBG/NBD: {n_total:g} < min_customers={min_customers}",
-            "insufficient_data",
-            {"customers": n_total, "min_customers": min_customers},
-        )
-    n_rep = float(w[x > 0].sum())
-    if n_rep < min_repeat_buyers:
-        raise ClvFitError(
-            f"too few repeat buyers to fit MBG/NBD: {n_rep:g} of {n_total:g} customers have frequency > 0; "
-            f"need at least {min_repeat_buyers}",
-            "insufficient_data",
-            {"customers": n_total, "repeat_buyers": n_rep, "min_repeat_buyers": min_repeat_buyers},
-        )
-    if float((w * TT).sum()) <= 0:
-        raise ClvFitError(
-            "all customers have T = 0: no observation time to fit on", "insufficient_data", {"customers": n_total}
-        )
+    n_total = check_purchase_data("MBG/NBD", x, TT, w, min_customers=min_customers, min_repeat_buyers=min_repeat_buyers)
     data = _patterns(x, t_x, TT, w)
     scale = float(TT.max())
     sdata = data.scaled(scale)
@@ -234,19 +216,7 @@ def mbgnbd_standard_errors(
         _, g = _ll((p[0], p[1], p[2], p[3]), data, True)
         return g * p
 
-    h = 1e-5
-    H = np.empty((4, 4))
-    for i in range(4):
-        e = np.zeros(4)
-        e[i] = h
-        H[:, i] = (grad(theta + e) - grad(theta - e)) / (2 * h)
-    H = 0.5 * (H + H.T)
-    try:
-        cov = np.linalg.inv(-H)
-    except np.linalg.LinAlgError as exc:
-        raise ClvFitError(f"MBG/NBD information matrix is singular; no standard errors ({exc})") from exc
-    se = np.exp(theta) * np.sqrt(np.clip(np.diag(cov), 0.0, None))
-    return dict(zip(PARAM_NAMES, (float(v) for v in se), strict=True))
+    return standard_errors(grad, theta, PARAM_NAMES, "MBG/NBD")
 
 
 def _log_odds_dead(fit: MbgNbdFit, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:

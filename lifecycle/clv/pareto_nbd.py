@@ -41,7 +41,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from lifecycle.clv.errors import ClvFitError
-from lifecycle.clv.fitting import check_penalizer, minimise, near_bound
+from lifecycle.clv.fitting import check_penalizer, check_purchase_data, minimise, near_bound, standard_errors
 from lifecycle.clv.inputs import (
     FloatArray,
     as_1d,
@@ -324,25 +324,9 @@ def fit_pareto_nbd(
     check_rft(x, t_x, TT)
     w = check_weights(weights, x.shape[0])
     check_penalizer(penalizer)
-    n_total = float(w.sum())
-    if n_total < min_customers:
-        raise ClvFitError(
-            f"too few customers to fit Pareto/NBD: {n_total:g} < min_customers={min_customers}",
-            "insufficient_data",
-            {"customers": n_total, "min_customers": min_customers},
-        )
-    n_rep = float(w[x > 0].sum())
-    if n_rep < min_repeat_buyers:
-        raise ClvFitError(
-            f"too few repeat buyers to fit Pareto/NBD: {n_rep:g} of {n_total:g} customers have frequency > 0; "
-            f"need at least {min_repeat_buyers}",
-            "insufficient_data",
-            {"customers": n_total, "repeat_buyers": n_rep, "min_repeat_buyers": min_repeat_buyers},
-        )
-    if float((w * TT).sum()) <= 0:
-        raise ClvFitError(
-            "all customers have T = 0: no observation time to fit on", "insufficient_data", {"customers": n_total}
-        )
+    n_total = check_purchase_data(
+        "Pareto/NBD", x, TT, w, min_customers=min_customers, min_repeat_buyers=min_repeat_buyers
+    )
     data = _patterns(x, t_x, TT, w)
     scale = float(TT.max())
     sdata = data.scaled(scale)
@@ -397,36 +381,20 @@ def pareto_nbd_standard_errors(
     T: ArrayLike,
     weights: ArrayLike | None = None,
 ) -> dict[str, float]:
-    """Asymptotic standard errors of (r, alpha, s, beta) from the observed information (Hessian of
-    the log-likelihood in the log-parameters by second differences; delta method back)."""
+    """Asymptotic standard errors of (r, alpha, s, beta) from the observed information
+    (:func:`lifecycle.clv.fitting.standard_errors` on the analytic gradient)."""
     x, t_x, TT = as_1d("frequency", frequency), as_1d("recency", recency), as_1d("T", T)
     check_rft(x, t_x, TT)
     data = _patterns(x, t_x, TT, check_weights(weights, x.shape[0]))
     theta = np.log([fit.r, fit.alpha, fit.s, fit.beta])
-    h = 1e-4
 
-    def f(th: FloatArray) -> float:
+    def grad(th: FloatArray) -> FloatArray:
         p = np.exp(th)
-        return _ll((p[0], p[1], p[2], p[3]), data)
+        with np.errstate(all="ignore"):
+            _, g = _ll_and_grad((p[0], p[1], p[2], p[3]), data)
+        return g * p
 
-    H = np.empty((4, 4))
-    f0 = f(theta)
-    for i in range(4):
-        for j in range(i, 4):
-            ei, ej = np.zeros(4), np.zeros(4)
-            ei[i], ej[j] = h, h
-            if i == j:
-                H[i, i] = (f(theta + ei) - 2 * f0 + f(theta - ei)) / h**2
-            else:
-                H[i, j] = H[j, i] = (
-                    f(theta + ei + ej) - f(theta + ei - ej) - f(theta - ei + ej) + f(theta - ei - ej)
-                ) / (4 * h**2)
-    try:
-        cov = np.linalg.inv(-H)
-    except np.linalg.LinAlgError as exc:
-        raise ClvFitError(f"Pareto/NBD information matrix is singular; no standard errors ({exc})") from exc
-    se = np.exp(theta) * np.sqrt(np.clip(np.diag(cov), 0.0, None))
-    return dict(zip(PARAM_NAMES, (float(v) for v in se), strict=True))
+    return standard_errors(grad, theta, PARAM_NAMES, "Pareto/NBD")
 
 
 def pareto_nbd_p_alive(fit: ParetoNbdFit, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> FloatArray:

@@ -3,11 +3,9 @@ CDNOW, its likelihood and scoring given the same parameters) and 50-digit refere
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
+from cdnow_data import calibration_summary_days, datasets_dir, reference_with
 
 from lifecycle import clv
 from lifecycle.clv import ClvFitError
@@ -32,18 +30,9 @@ def _given(r: float, alpha: float, a: float, b: float) -> MbgNbdFit:
     return MbgNbdFit(r, alpha, a, b, 0.0, 0, 0, True, 0, 0.0, "given")
 
 
-def _datasets() -> Path:
-    spec = importlib.util.find_spec("lifetimes")
-    if spec is None or spec.origin is None:
-        pytest.skip("lifetimes is not installed (CDNOW data and reference implementation)")
-    return Path(spec.origin).parent / "datasets"
-
-
 @pytest.fixture(scope="module")
 def cdnow() -> clv.RfmSummary:
-    raw = np.loadtxt(_datasets() / "CDNOW_sample.txt", dtype=str)
-    dates = np.array([f"{s[:4]}-{s[4:6]}-{s[6:]}" for s in raw[:, 2]], dtype="datetime64[D]")
-    return clv.summary_from_transactions(raw[:, 1].astype(int), dates, np.datetime64("1997-09-30"))
+    return calibration_summary_days()
 
 
 @pytest.fixture(scope="module")
@@ -53,18 +42,14 @@ def cdnow_fit(cdnow: clv.RfmSummary) -> MbgNbdFit:
 
 @pytest.fixture(scope="module")
 def reference():  # type: ignore[no-untyped-def]
-    _datasets()
+    datasets_dir()
     from lifetimes import ModifiedBetaGeoFitter
 
     return ModifiedBetaGeoFitter
 
 
 def _ref_model(reference, fit: MbgNbdFit):  # type: ignore[no-untyped-def]
-    import pandas as pd
-
-    m = reference()
-    m.params_ = pd.Series(fit.params)
-    return m
+    return reference_with(reference, fit.params)
 
 
 def test_cdnow_fit_equals_lifetimes_fit(reference, cdnow_fit: MbgNbdFit, cdnow: clv.RfmSummary) -> None:  # type: ignore[no-untyped-def]
