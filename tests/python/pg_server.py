@@ -25,7 +25,9 @@ SUPERUSER = "postgres"
 
 
 def _bin_dir() -> Path | None:
-    found = sorted(PG_ROOT.glob("*/bin/pg_ctl"), key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0)
+    found = sorted(
+        PG_ROOT.glob("*/bin/pg_ctl"), key=lambda p: int(p.parent.parent.name) if p.parent.parent.name.isdigit() else 0
+    )
     return found[-1].parent if found else None
 
 
