@@ -27,8 +27,8 @@ def _select_expr(col: Column) -> str:
     name = ident(col.name)
     if col.data_type.endswith("[]"):
         element = "'\"' || replace(replace(cast(x as varchar), '\\', '\\\\'), '\"', '\\\"') || '\"'"
-        items = f"list_transform({name}, x -> coalesce({element}, 'NULL'))"
-        return f"case when {name} is null then null else '{{' || array_to_string({items}, ',') || '}}' end"
+        items = f"coalesce(array_to_string(list_transform({name}, x -> coalesce({element}, 'NULL')), ','), '')"
+        return f"case when {name} is null then null else '{{' || {items} || '}}' end"
     return name
 
 

@@ -62,6 +62,7 @@ LIVE_SCHEMAS = (MARTS_SCHEMA, MANIFEST_SCHEMA)  # swapped together
 PREVIOUS_SUFFIX = "_previous"
 NEW_INFIX = "_new_"
 LOCK_KEY = "lifecycle publish"  # the advisory lock of one publish (or rollback) at a time
+LOCK_WAIT = "5s"
 SWAP_ATTEMPT_TIMEOUT = "500ms"  # how long one attempt of the swap waits for its locks (see _swap)
 SWAP_RETRY_PAUSE = 0.5  # seconds between attempts: the readers queued behind one go first
 DEFAULT_SWAP_TIMEOUT = 60.0
@@ -97,9 +98,14 @@ def connect(url: str) -> psycopg.Connection:
 @contextlib.contextmanager
 def publish_lock(pg: psycopg.Connection, url: str) -> Iterator[None]:
     """One publish or rollback at a time per database (a session lock: it dies with the process)."""
-    row = pg.execute("select pg_try_advisory_lock(hashtext(%s))", [LOCK_KEY]).fetchone()
-    if not row or not row[0]:
-        raise PublishError(f"another publish to {redacted(url)} is running (advisory lock '{LOCK_KEY}')")
+    # A few seconds of patience: the server ends the session of a publish killed a moment ago
+    # (and frees its lock) as soon as it notices the connection is gone.
+    try:
+        with pg.transaction():
+            pg.execute(f"set local lock_timeout = '{LOCK_WAIT}'")
+            pg.execute("select pg_advisory_lock(hashtext(%s))", [LOCK_KEY])
+    except psycopg.errors.LockNotAvailable as exc:
+        raise PublishError(f"another publish to {redacted(url)} is running (advisory lock '{LOCK_KEY}')") from exc
     try:
         yield
     finally:
