@@ -1,0 +1,142 @@
+"""Publish time and peak memory, to the DuckDB serving file and to PostgreSQL, for one warehouse.
+
+    python scripts/bench_publish.py --db WAREHOUSE [--to postgresql://...] [--repeat 2]
+                                    [--out reports/bench_publish.json]
+
+The warehouse must be built and validated (``make build``). Each publish runs as
+``lifecycle publish --skip-validate`` (the validation re-run is the same for both targets and is
+timed by ``make bench``), measured by scripts/bench_measure.py (wall, CPU, peak resident set of the
+process tree). Without ``--to`` a throwaway PostgreSQL cluster is started (tests/python/pg_server.py)
+and stopped at the end. During each PostgreSQL publish a reader loops over
+``count(*)`` of ``marts.customers`` and the manifest's build id: the slowest read (the swap's wait
+on the readers' locks included) and the number of reads are reported, with any read error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "tests" / "python"))
+from bench_measure import measure  # noqa: E402
+from pg_server import start_server, stop_server  # noqa: E402
+
+
+class Reader:
+    """A BI-like reader in its own thread: one statement at a time on one autocommit connection."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.stop = threading.Event()
+        self.reads = 0
+        self.slowest = 0.0
+        self.builds: set[str] = set()
+        self.errors: list[str] = []
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        query = "select (select count(*) from marts.customers), (select min(build_id) from meta.publish_manifest)"
+        try:
+            with psycopg.connect(self.url, autocommit=True) as con:
+                while not self.stop.is_set():
+                    t0 = time.perf_counter()
+                    try:
+                        row = con.execute(query).fetchone()
+                    except psycopg.errors.UndefinedTable:  # before the first publish
+                        time.sleep(0.05)
+                        continue
+                    self.slowest = max(self.slowest, time.perf_counter() - t0)
+                    self.reads += 1
+                    if row:
+                        self.builds.add(str(row[1]))
+        except psycopg.Error as exc:
+            self.errors.append(str(exc).splitlines()[0])
+
+    def __enter__(self) -> Reader:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=30)
+
+
+def _publish_cmd(db: Path, *target: str) -> list[str]:
+    return [str(Path(sys.executable).with_name("lifecycle")), "publish", "--db", str(db), "--skip-validate", *target]
+
+
+def bench(db: Path, url: str, repeat: int, tmp: Path) -> dict[str, Any]:
+    env = dict(os.environ)
+    out: dict[str, Any] = {"warehouse": str(db), "duckdb": [], "postgresql": []}
+    serving = tmp / "serving.duckdb"
+    for i in range(repeat):
+        m = measure(_publish_cmd(db, "--serving", str(serving)), env, ROOT, tmp / f"duckdb-{i}.log")
+        if m.returncode != 0:
+            raise SystemExit(f"publish to DuckDB failed: {(tmp / f'duckdb-{i}.log').read_text()[-3000:]}")
+        out["duckdb"].append(
+            {
+                "wall_seconds": round(m.wall_seconds, 2),
+                "cpu_seconds": round(m.cpu_seconds, 2),
+                "peak_rss_mib": round(m.peak_rss_mib, 1),
+            }
+        )
+    for i in range(repeat):
+        log = tmp / f"postgresql-{i}.log"
+        with Reader(url) as reader:
+            m = measure(_publish_cmd(db, "--to", url), env, ROOT, log)
+        if m.returncode != 0:
+            raise SystemExit(f"publish to PostgreSQL failed: {log.read_text()[-3000:]}")
+        out["postgresql"].append(
+            {
+                "wall_seconds": round(m.wall_seconds, 2),
+                "cpu_seconds": round(m.cpu_seconds, 2),
+                "peak_rss_mib": round(m.peak_rss_mib, 1),
+                "reader": {
+                    "reads": reader.reads,
+                    "slowest_read_seconds": round(reader.slowest, 3),
+                    "builds_seen": len(reader.builds - {"None"}),
+                    "errors": reader.errors,
+                },
+            }
+        )
+    with psycopg.connect(url, autocommit=True) as con:
+        row = con.execute("select pg_database_size(current_database())").fetchone()
+        out["postgresql_database_mib"] = round(int(row[0]) / 2**20, 1) if row else None
+    return out
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--db", required=True, help="a built and validated working warehouse")
+    p.add_argument("--to", help="PostgreSQL database URL (default: a throwaway local cluster)")
+    p.add_argument("--repeat", type=int, default=2, help="publishes per target (the second one also swaps out a build)")
+    p.add_argument("--out", default=str(ROOT / "reports" / "bench_publish.json"))
+    args = p.parse_args()
+    db = Path(args.db).resolve()
+    server = None if args.to else start_server()
+    url = args.to or (server.url() if server else "")
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-publish-") as tmp:
+            result = bench(db, url, args.repeat, Path(tmp))
+    finally:
+        if server:
+            stop_server(server)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
