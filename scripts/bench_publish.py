@@ -1,13 +1,16 @@
 """Publish time and peak memory, to the DuckDB serving file and to PostgreSQL, for one warehouse.
 
     python scripts/bench_publish.py --db WAREHOUSE [--to postgresql://...] [--repeat 2]
-                                    [--out reports/bench_publish.json]
+                                    [--scale-up K] [--out reports/bench_publish.json]
 
 The warehouse must be built and validated (``make build``). Each publish runs as
 ``lifecycle publish --skip-validate`` (the validation re-run is the same for both targets and is
 timed by ``make bench``), measured by scripts/bench_measure.py (wall, CPU, peak resident set of the
 process tree). Without ``--to`` a throwaway PostgreSQL cluster is started (tests/python/pg_server.py)
-and stopped at the end. During each PostgreSQL publish a reader loops over
+and stopped at the end. ``--scale-up K`` publishes instead a copy of the warehouse whose marts hold
+every row K times (keys suffixed ``-1`` .. ``-K``, so keys stay unique and customer keys as many as
+K times the customers): the demo warehouse (5k customers) with K=200 has the volume of scale l
+(1M customers) for the load, the keys and the indexes. During each PostgreSQL publish a reader loops over
 ``count(*)`` of ``marts.customers`` and the manifest's build id: the slowest read (the swap's wait
 on the readers' locks included) and the number of reads are reported, with any read error.
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -24,7 +28,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import psycopg
+
+from lifecycle import paths
+from lifecycle.publish.catalog import ident, read_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -72,6 +80,40 @@ class Reader:
         self.thread.join(timeout=30)
 
 
+def scaled_copy(db: Path, k: int, into: Path) -> Path:
+    """A copy of ``db`` (same file name, with its build record, run results and validation report)
+    whose marts with a text key column hold every row ``k`` times, the text keys suffixed."""
+    into.mkdir(parents=True, exist_ok=True)
+    copy = into / db.name
+    shutil.copy(db, copy)
+    src, dst = paths.artefacts(db), paths.artefacts(copy)
+    dst.target.mkdir(parents=True, exist_ok=True)
+    shutil.copy(src.run_results, dst.run_results)
+    shutil.copytree(src.reports, dst.reports)
+    con = duckdb.connect(str(copy))
+    try:
+        for table in read_tables(con, "marts"):
+            keyed = {c.name for c in table.columns if c.data_type == "VARCHAR"} & set(table.primary_key)
+            if not keyed:
+                continue
+            suffixed = keyed | {c.name for c in table.columns if c.name.endswith("customer_id")}
+            cols = ", ".join(
+                f"{ident(c.name)} || '-' || i as {ident(c.name)}" if c.name in suffixed else ident(c.name)
+                for c in table.columns
+            )
+            name = f"marts.{ident(table.name)}"
+            con.execute(f"create temp table scaled as select {cols} from {name}, range(1, {k + 1}) r(i)")
+            con.execute(f"delete from {name}")
+            con.execute(f"insert into {name} select * from scaled")
+            con.execute("drop table scaled")
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    # The build record and the dbt results stay those of the build: the file is newer than the
+    # build, which publish only warns about.
+    return copy
+
+
 def _publish_cmd(db: Path, *target: str) -> list[str]:
     return [str(Path(sys.executable).with_name("lifecycle")), "publish", "--db", str(db), "--skip-validate", *target]
 
@@ -116,11 +158,26 @@ def bench(db: Path, url: str, repeat: int, tmp: Path) -> dict[str, Any]:
     return out
 
 
+def _rows(db: Path) -> dict[str, int]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        names = [
+            r[0]
+            for r in con.execute(
+                "select table_name from duckdb_tables() where schema_name = 'marts' order by 1"
+            ).fetchall()
+        ]
+        return {n: int(con.execute(f'select count(*) from marts."{n}"').fetchone()[0]) for n in names}  # type: ignore[index]
+    finally:
+        con.close()
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--db", required=True, help="a built and validated working warehouse")
     p.add_argument("--to", help="PostgreSQL database URL (default: a throwaway local cluster)")
     p.add_argument("--repeat", type=int, default=2, help="publishes per target (the second one also swaps out a build)")
+    p.add_argument("--scale-up", type=int, default=1, help="publish a copy whose marts hold every row K times")
     p.add_argument("--out", default=str(ROOT / "reports" / "bench_publish.json"))
     args = p.parse_args()
     db = Path(args.db).resolve()
@@ -128,7 +185,13 @@ def main() -> int:
     url = args.to or (server.url() if server else "")
     try:
         with tempfile.TemporaryDirectory(prefix="bench-publish-") as tmp:
+            if args.scale_up > 1:
+                t0 = time.perf_counter()
+                db = scaled_copy(db, args.scale_up, Path(tmp) / "scaled")
+                print(f"scaled copy (x{args.scale_up}) made in {time.perf_counter() - t0:.0f}s", flush=True)
             result = bench(db, url, args.repeat, Path(tmp))
+            result["scale_up"] = args.scale_up
+            result["rows"] = _rows(db)
     finally:
         if server:
             stop_server(server)

@@ -66,6 +66,7 @@ LOCK_WAIT = "5s"
 SWAP_ATTEMPT_TIMEOUT = "500ms"  # how long one attempt of the swap waits for its locks (see _swap)
 SWAP_RETRY_PAUSE = 0.5  # seconds between attempts: the readers queued behind one go first
 DEFAULT_SWAP_TIMEOUT = 60.0
+INDEX_BUILD_MEMORY = "256MB"  # the load session's maintenance_work_mem (the server default is 64MB)
 
 
 def is_postgres_url(target: str) -> bool:
@@ -285,6 +286,7 @@ def publish_postgres(
                 target = new_schemas(build_id)
                 try:
                     pg.execute("set synchronous_commit = off")  # the swap's commit makes it all durable
+                    pg.execute(f"set maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")  # keys and indexes
                     counts = _load(src, pg, tables, target)
                     src.close()
                     with pg.transaction():

@@ -75,7 +75,8 @@ def _publish(build: Build, url: str, **kw: Any) -> str:
 
 def _q(url: str, query: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
     with psycopg.connect(url, autocommit=True) as con:
-        return con.execute(query, params).fetchall()  # type: ignore[arg-type]
+        cur = con.execute(query, params)  # type: ignore[arg-type]
+        return cur.fetchall() if cur.description else []
 
 
 def _build_id(url: str, schema: str = "meta") -> str:
