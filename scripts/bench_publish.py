@@ -181,7 +181,7 @@ def main() -> int:
     p.add_argument("--out", default=str(ROOT / "reports" / "bench_publish.json"))
     args = p.parse_args()
     db = Path(args.db).resolve()
-    server = None if args.to else start_server()
+    server = None if args.to else start_server(fsync=True)
     url = args.to or (server.url() if server else "")
     try:
         with tempfile.TemporaryDirectory(prefix="bench-publish-") as tmp:

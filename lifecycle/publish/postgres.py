@@ -66,6 +66,7 @@ LOCK_WAIT = "5s"
 SWAP_ATTEMPT_TIMEOUT = "500ms"  # how long one attempt of the swap waits for its locks (see _swap)
 SWAP_RETRY_PAUSE = 0.5  # seconds between attempts: the readers queued behind one go first
 DEFAULT_SWAP_TIMEOUT = 60.0
+SCHEMA_MARK = "lifecycle publish:"  # the comment on every schema a publish writes
 INDEX_BUILD_MEMORY = "256MB"  # the load session's maintenance_work_mem (the server default is 64MB)
 
 
@@ -88,12 +89,16 @@ def new_schemas(build_id: str) -> dict[str, str]:
     return {live: f"{live}{NEW_INFIX}{suffix}" for live in LIVE_SCHEMAS}
 
 
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def connect(url: str) -> psycopg.Connection:
     try:
         return psycopg.connect(url, autocommit=True, application_name="lifecycle publish")
     except psycopg.Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise PublishError(f"cannot connect to PostgreSQL at {redacted(url)}: {first}") from exc
+        raise PublishError(f"cannot connect to PostgreSQL at {redacted(url)}: {first_line(exc)}") from exc
 
 
 @contextlib.contextmanager
@@ -128,6 +133,19 @@ def remove_leftovers(pg: psycopg.Connection) -> list[str]:
     stale = sorted(s for s in _schemas(pg) if any(s.startswith(live + NEW_INFIX) for live in LIVE_SCHEMAS))
     _drop_schemas(pg, stale)
     return stale
+
+
+def check_ours(pg: psycopg.Connection, url: str) -> None:
+    """Refuse to swap out a ``marts`` or ``meta`` schema that no lifecycle publish wrote."""
+    for live in LIVE_SCHEMAS:
+        row = pg.execute(
+            "select obj_description(oid, 'pg_namespace') from pg_namespace where nspname = %s", [live]
+        ).fetchone()
+        if row is not None and not str(row[0] or "").startswith(SCHEMA_MARK):
+            raise PublishError(
+                f"schema {live} of {redacted(url)} was not written by lifecycle publish (its comment does not "
+                f"begin '{SCHEMA_MARK}'): publish to another database, or drop or rename that schema"
+            )
 
 
 def _live_tables(pg: psycopg.Connection, schemas: list[str]) -> list[str]:
@@ -210,11 +228,12 @@ def _customers_held(pg: psycopg.Connection, schema: str, customer_ids: list[str]
 
 
 def _load(
-    src: duckdb.DuckDBPyConnection, pg: psycopg.Connection, tables: list[Table], target: dict[str, str]
+    src: duckdb.DuckDBPyConnection, pg: psycopg.Connection, tables: list[Table], target: dict[str, str], note: str
 ) -> dict[str, int]:
     marts, meta = target[MARTS_SCHEMA], target[MANIFEST_SCHEMA]
     for schema in (marts, meta):
         pg.execute(sql.SQL("create schema {}").format(sql.Identifier(schema)))
+        pg.execute(sql.SQL("comment on schema {} is {}").format(sql.Identifier(schema), sql.Literal(note)))
     counts: dict[str, int] = {}
     for i, table in enumerate(tables):
         counts[table.name] = copy_table(src, pg, table, marts)
@@ -270,6 +289,7 @@ def publish_postgres(
     pg = connect(url)
     try:
         with publish_lock(pg, url):
+            check_ours(pg, url)
             stale = remove_leftovers(pg)
             if stale:
                 warnings.append(f"removed leftovers of an interrupted publish: {', '.join(stale)}")
@@ -287,7 +307,8 @@ def publish_postgres(
                 try:
                     pg.execute("set synchronous_commit = off")  # the swap's commit makes it all durable
                     pg.execute(f"set maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")  # keys and indexes
-                    counts = _load(src, pg, tables, target)
+                    note = f"{SCHEMA_MARK} build {build_id}, as of {manifest['as_of_date']}"
+                    counts = _load(src, pg, tables, target, note)
                     src.close()
                     with pg.transaction():
                         pg.execute(manifest_create_sql(target[MANIFEST_SCHEMA]))
@@ -314,7 +335,9 @@ def publish_postgres(
                     if isinstance(exc, PublishError):
                         raise
                     if isinstance(exc, psycopg.Error | duckdb.Error):
-                        raise PublishError(f"publish to {redacted(url)} failed, marts is unchanged: {exc}") from exc
+                        raise PublishError(
+                            f"publish to {redacted(url)} failed, marts is unchanged: {first_line(exc)}"
+                        ) from exc
                     raise
             finally:
                 with contextlib.suppress(duckdb.Error):
@@ -361,6 +384,7 @@ def rollback_postgres(url: str, *, swap_timeout: float = DEFAULT_SWAP_TIMEOUT) -
     pg = connect(url)
     try:
         with publish_lock(pg, url):
+            check_ours(pg, url)
             existing = _schemas(pg)
             missing = [s + PREVIOUS_SUFFIX for s in LIVE_SCHEMAS if s + PREVIOUS_SUFFIX not in existing]
             if missing:

@@ -82,7 +82,9 @@ class PgServer:
         return self.url(dbname=name)
 
 
-def start_server() -> PgServer:
+def start_server(*, fsync: bool = False) -> PgServer:
+    """A new cluster, started. ``fsync=False`` (the tests): nothing a test checks survives a crash
+    of the machine anyway; benchmarks pass True to measure what a real server does."""
     bin_dir = find_or_install_binaries()
     run_as = SUPERUSER if os.geteuid() == 0 else None
     root = Path(tempfile.mkdtemp(prefix="lifecycle-pg-"))
@@ -90,7 +92,9 @@ def start_server() -> PgServer:
         shutil.chown(root, user=run_as)
     server = PgServer(bin_dir, root / "data", _free_port(), run_as)
     server.run("initdb", "-D", str(server.data_dir), "-U", SUPERUSER, "-A", "trust", "-E", "UTF8", "--no-sync")
-    options = f"-p {server.port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60"
+    options = f"-p {server.port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=60"
+    if not fsync:
+        options += " -c fsync=off"
     server.run("pg_ctl", "-D", str(server.data_dir), "-o", options, "-l", str(root / "server.log"), "-w", "start")
     return server
 

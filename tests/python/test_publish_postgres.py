@@ -496,6 +496,19 @@ def test_bad_targets_fail_in_one_line(build: Build, pg_server: PgServer, capsys:
         assert "secret" not in err
 
 
+def test_a_schema_no_publish_wrote_is_never_swapped_out(
+    build: Build, pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _q(pg_url, "create schema meta")
+    _q(pg_url, "create table meta.mine (x int)")
+    code = main(
+        ["publish", "--to", pg_url, "--db", str(build.db), "--dbt-results", str(build.run_results), "--skip-validate"]
+    )
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and "schema meta" in err and "not written by lifecycle publish" in err
+    assert _schemas(pg_url) == {"meta"} and _q(pg_url, "select count(*) from meta.mine") == [(0,)]
+
+
 # ---------------------------------------------------------------------------------------------
 # The read-only role
 
