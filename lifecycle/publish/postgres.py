@@ -228,21 +228,30 @@ def _customers_held(pg: psycopg.Connection, schema: str, customer_ids: list[str]
 
 
 def _load(
-    src: duckdb.DuckDBPyConnection, pg: psycopg.Connection, tables: list[Table], target: dict[str, str], note: str
+    src: duckdb.DuckDBPyConnection,
+    pg: psycopg.Connection,
+    tables: list[Table],
+    target: dict[str, str],
+    note: str,
+    phases: dict[str, float],
 ) -> dict[str, int]:
     marts, meta = target[MARTS_SCHEMA], target[MANIFEST_SCHEMA]
     for schema in (marts, meta):
         pg.execute(sql.SQL("create schema {}").format(sql.Identifier(schema)))
         pg.execute(sql.SQL("comment on schema {} is {}").format(sql.Identifier(schema), sql.Literal(note)))
     counts: dict[str, int] = {}
+    t0 = time.perf_counter()
     for i, table in enumerate(tables):
         counts[table.name] = copy_table(src, pg, table, marts)
         if i == 0:
             pause(PAUSE_DURING_COPY, "during the copy")
+    phases["copy"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
     for table in tables:
         with pg.transaction():
             for statement in constraint_sql(table, marts):
                 pg.execute(statement)
+    phases["keys, indexes, comments, analyze"] = time.perf_counter() - t0
     return counts
 
 
@@ -281,11 +290,12 @@ def publish_postgres(
     """Audit the working warehouse ``db_path`` and, when it passes, publish its marts to schema
     ``marts`` of the PostgreSQL database at ``url``. Raises :class:`PublishError` (``marts``
     untouched) when the audit, the load or the swap fails."""
-    t0 = time.perf_counter()
+    started = time.perf_counter()
     db_path = check_warehouse(db_path)
     role = reader_role or os.environ.get(READER_ROLE_ENV) or DEFAULT_READER_ROLE
     results_path, reports = audit_inputs(db_path, dbt_results, reports_dir)
     warnings: list[str] = []
+    phases: dict[str, float] = {}
     pg = connect(url)
     try:
         with publish_lock(pg, url):
@@ -308,7 +318,7 @@ def publish_postgres(
                     pg.execute("set synchronous_commit = off")  # the swap's commit makes it all durable
                     pg.execute(f"set maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")  # keys and indexes
                     note = f"{SCHEMA_MARK} build {build_id}, as of {manifest['as_of_date']}"
-                    counts = _load(src, pg, tables, target, note)
+                    counts = _load(src, pg, tables, target, note, phases)
                     src.close()
                     with pg.transaction():
                         pg.execute(manifest_create_sql(target[MANIFEST_SCHEMA]))
@@ -328,7 +338,9 @@ def publish_postgres(
                             f"schema {MARTS_SCHEMA} holds {held} customer(s) erased since it was published: "
                             "it is not kept for rollback"
                         )
+                    t0 = time.perf_counter()
                     _swap(pg, url, _publish_moves(_schemas(pg), target, keep_current), swap_timeout)
+                    phases["swap"] = time.perf_counter() - t0
                 except BaseException as exc:
                     with contextlib.suppress(psycopg.Error):
                         _drop_schemas(pg, list(target.values()))
@@ -353,8 +365,9 @@ def publish_postgres(
         row_counts=counts,
         dbt=audit.dbt,
         validation=audit.validation,
-        elapsed_seconds=time.perf_counter() - t0,
+        elapsed_seconds=time.perf_counter() - started,
         warnings=warnings,
+        phases=phases,
     )
 
 

@@ -42,6 +42,7 @@ class PublishResult:
     validation: ValidationReport | None
     elapsed_seconds: float
     warnings: list[str] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per step, when the target times them
 
     def summary_lines(self) -> list[str]:
         lines = [
@@ -61,7 +62,8 @@ class PublishResult:
         if self.previous:
             lines.append(f"  previous copy (rollback): {self.previous}")
         lines.extend(f"  warning: {w}" for w in self.warnings)
-        lines.append(f"Done in {self.elapsed_seconds:.1f}s")
+        steps = ", ".join(f"{step} {seconds:.1f}s" for step, seconds in self.phases.items())
+        lines.append(f"Done in {self.elapsed_seconds:.1f}s" + (f" ({steps})" if steps else ""))
         return lines
 
 
