@@ -26,7 +26,7 @@ DBT_ARGS ?=
 SCALES ?= demo s m l
 BENCH_DATA ?= $(CURDIR)/bench-data
 
-.PHONY: help setup data check-raw build validate rollback test lint pytest bench lock docs clean sources
+.PHONY: help setup data check-raw build validate rollback test lint pytest bench bench-publish lock docs clean sources
 
 help:
 	@echo "make build    set up .venv, generate demo data if $(LIFECYCLE_RAW_DIR) is empty, build, validate, publish"
@@ -36,6 +36,7 @@ help:
 	@echo "make docs     dbt docs of the working warehouse, with the single-file site static_index.html"
 	@echo "make test     ruff + sqlfluff + pytest (unit, generator, importer, end-to-end dbt build)"
 	@echo "make bench    full-build time and memory at SCALES='demo s m l' vs the floor script (and CLV, exports)"
+	@echo "make bench-publish  publish time and memory of LIFECYCLE_DB to DuckDB and to PostgreSQL (a throwaway cluster)"
 	@echo "variables: SCALE=demo|s|m|l SEED=42 LIFECYCLE_RAW_DIR=... LIFECYCLE_DB=... DBT_ARGS='--vars ...'"
 
 $(STAMP): requirements.lock pyproject.toml
@@ -93,6 +94,10 @@ bench: $(STAMP)
 	$(BIN)/python scripts/bench_build.py --scales "$(SCALES)" --data-root "$(BENCH_DATA)"
 	$(BIN)/python scripts/bench_clv.py
 	$(BIN)/python scripts/bench_exports.py
+
+# Publish of the built warehouse LIFECYCLE_DB to the serving file and to PostgreSQL: reports/bench_publish.json.
+bench-publish: $(STAMP)
+	$(BIN)/python scripts/bench_publish.py --db "$(LIFECYCLE_DB)"
 
 # Re-resolve and pin every dependency (run after changing pyproject.toml).
 lock:

@@ -165,9 +165,42 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0 if report.success else 1
 
 
+def _publish_postgres(args: argparse.Namespace, url: str) -> int:
+    from lifecycle.publish import PublishError
+    from lifecycle.publish.postgres import DEFAULT_SWAP_TIMEOUT, is_postgres_url, publish_postgres, rollback_postgres
+
+    swap_timeout = DEFAULT_SWAP_TIMEOUT if args.swap_timeout is None else args.swap_timeout
+    try:
+        if not is_postgres_url(url):
+            raise PublishError(f"--to takes a postgresql:// URL, not {url!r} (the DuckDB serving file is --serving)")
+        if args.serving:
+            raise PublishError("give --to (PostgreSQL) or --serving (DuckDB file), not both")
+        if args.rollback:
+            print(rollback_postgres(url, swap_timeout=swap_timeout))
+            return 0
+        result = publish_postgres(
+            Path(args.db) if args.db else paths.warehouse_path(),
+            url,
+            reader_role=args.reader_role,
+            skip_validate=args.skip_validate,
+            dbt_results=Path(args.dbt_results) if args.dbt_results else None,
+            reports_dir=Path(args.reports) if args.reports else None,
+            swap_timeout=swap_timeout,
+        )
+    except PublishError as exc:
+        print(f"lifecycle publish: error: {exc}", file=sys.stderr)
+        return 1
+    print("\n".join(result.summary_lines()))
+    return 0
+
+
 def _cmd_publish(args: argparse.Namespace) -> int:
     from lifecycle.publish import PublishError, check, default_serving_path, publish, rollback
+    from lifecycle.publish.postgres import SERVING_URL_ENV
 
+    url = args.to or (None if args.serving else os.environ.get(SERVING_URL_ENV))
+    if url:
+        return _publish_postgres(args, url)
     serving = Path(args.serving) if args.serving else default_serving_path()
     try:
         if args.check:
@@ -295,7 +328,26 @@ def build_parser() -> argparse.ArgumentParser:
     pb.add_argument(
         "--reports", help="reports directory of validation.json (default: <warehouse dir>/<warehouse stem>/reports)"
     )
-    pb.add_argument("--rollback", action="store_true", help="swap the serving file with the previous published copy")
+    pb.add_argument(
+        "--to",
+        help="publish to this PostgreSQL database instead (postgresql://user[:password]@host:port/db; "
+        "default: LIFECYCLE_SERVING_URL when --serving is not given)",
+    )
+    pb.add_argument(
+        "--reader-role",
+        help="PostgreSQL role granted read-only access, created when missing "
+        "(default: LIFECYCLE_SERVING_ROLE or lifecycle_reader)",
+    )
+    pb.add_argument(
+        "--swap-timeout",
+        type=float,
+        help="PostgreSQL: seconds to wait for readers holding the marts in open transactions (default 60)",
+    )
+    pb.add_argument(
+        "--rollback",
+        action="store_true",
+        help="swap the serving file (or, with --to, schema marts) with the previous published build",
+    )
     pb.add_argument(
         "--check",
         action="store_true",

@@ -7,12 +7,11 @@ import os
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 
-from lifecycle import paths
 from lifecycle.publish.audit import DbtAudit, audit_warehouse, results_invocation_id
 from lifecycle.publish.errors import PublishError
 from lifecycle.publish.files import (
@@ -29,14 +28,15 @@ from lifecycle.publish.files import (
 )
 from lifecycle.publish.privacy import Erasures
 from lifecycle.publish.seal import seal_tmp_path, verify_seal, write_seal
-from lifecycle.publish.serving import as_of_date, verify_copy, write_copy
+from lifecycle.publish.serving import verify_copy, write_copy
+from lifecycle.publish.source import audit_inputs, check_warehouse, new_manifest, open_read_only
 from lifecycle.validation_report import ValidationReport
 
 
 @dataclass
 class PublishResult:
-    serving: Path
-    previous: Path | None
+    serving: Path | str  # the serving file, or the PostgreSQL database (its URL without password)
+    previous: Path | str | None  # the rollback copy (a file, or a schema of that database)
     build_id: str
     as_of_date: date | None
     published_at: datetime
@@ -45,6 +45,7 @@ class PublishResult:
     validation: ValidationReport | None
     elapsed_seconds: float
     warnings: list[str] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per step, when the target times them
 
     def summary_lines(self) -> list[str]:
         lines = [
@@ -64,7 +65,8 @@ class PublishResult:
         if self.previous:
             lines.append(f"  previous copy (rollback): {self.previous}")
         lines.extend(f"  warning: {w}" for w in self.warnings)
-        lines.append(f"Done in {self.elapsed_seconds:.1f}s")
+        steps = ", ".join(f"{step} {seconds:.1f}s" for step, seconds in self.phases.items())
+        lines.append(f"Done in {self.elapsed_seconds:.1f}s" + (f" ({steps})" if steps else ""))
         return lines
 
 
@@ -83,16 +85,12 @@ def publish(
     an audit fails or the copy fails.
     """
     t0 = time.perf_counter()
-    db_path = Path(db_path).resolve()
     serving = Path(serving).resolve()
-    if db_path == serving:
+    if Path(db_path).resolve() == serving:
         raise PublishError("the serving file must not be the working warehouse")
-    if not db_path.is_file():
-        raise PublishError(f"working warehouse {db_path} does not exist: build it first")
+    db_path = check_warehouse(db_path)
     serving.parent.mkdir(parents=True, exist_ok=True)
-    artefacts = paths.artefacts(db_path)
-    results_path = Path(dbt_results) if dbt_results else artefacts.run_results
-    reports = Path(reports_dir) if reports_dir else artefacts.reports
+    results_path, reports = audit_inputs(db_path, dbt_results, reports_dir)
     warnings: list[str] = []
 
     with publish_lock(serving) as lock:
@@ -103,26 +101,12 @@ def publish(
         warnings.extend(_wal_notes(lock.remove_stale_wals()))
 
         results_id = results_invocation_id(results_path)
-        try:
-            # One read-only connection for the audit and the copy: a dbt build cannot write the
-            # warehouse in between, so what is validated is exactly what is published.
-            src = duckdb.connect(str(db_path), read_only=True)
-        except duckdb.Error as exc:
-            raise PublishError(f"cannot open {db_path} read-only (is a dbt build running?): {exc}") from exc
+        src = open_read_only(db_path)
         try:
             audit = audit_warehouse(src, db_path, results_path, results_id, reports, skip_validate=skip_validate)
             warnings.extend(audit.warnings)
-            published_at = datetime.now(UTC)
-            build_id = f"{published_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-            manifest = {
-                "build_id": build_id,
-                "as_of_date": as_of_date(src, audit.tables),
-                "published_at": published_at,
-                "source_warehouse": str(db_path),
-                "dbt_invocation_id": audit.dbt.invocation_id,
-                "dbt_generated_at": audit.dbt.generated_at,
-                "dbt_status_counts": audit.dbt.status_counts,
-            }
+            manifest = new_manifest(src, db_path, audit)
+            build_id, published_at = manifest["build_id"], manifest["published_at"]
             tmp = serving.with_name(f"{serving.name}.tmp-{build_id}")
             seal = seal_tmp_path(tmp)
             erasures = Erasures.read(src)

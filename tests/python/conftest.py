@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pg_server import pg_server  # noqa: F401  (the session's PostgreSQL server)
 
 from lifecycle import paths
 
