@@ -26,13 +26,14 @@ DBT_ARGS ?=
 SCALES ?= demo s m l
 BENCH_DATA ?= $(CURDIR)/bench-data
 
-.PHONY: help setup data check-raw build validate rollback test lint pytest bench lock docs clean sources
+.PHONY: help setup data check-raw build validate rollback dashboard test lint pytest bench lock docs clean sources
 
 help:
 	@echo "make build    set up .venv, generate demo data if $(LIFECYCLE_RAW_DIR) is empty, build, validate, publish"
 	@echo "make validate run the Great Expectations suites on the working warehouse"
 	@echo "             (validation.json and Data Docs in <warehouse dir>/<warehouse name>/reports: lifecycle artefacts)"
 	@echo "make rollback put the previously published serving file back"
+	@echo "make dashboard start the dashboard on the serving copy (PORT=8501; http://127.0.0.1:PORT)"
 	@echo "make test     ruff + sqlfluff + pytest (unit, generator, importer, end-to-end dbt build)"
 	@echo "make bench    full-build time and memory at SCALES='demo s m l' vs the floor script (and CLV, exports)"
 	@echo "variables: SCALE=demo|s|m|l SEED=42 LIFECYCLE_RAW_DIR=... LIFECYCLE_DB=... DBT_ARGS='--vars ...'"
@@ -76,6 +77,10 @@ validate: $(STAMP)
 
 rollback: $(STAMP)
 	$(BIN)/lifecycle publish --db "$(LIFECYCLE_DB)" --serving "$(LIFECYCLE_SERVING_DB)" --rollback
+
+PORT ?= 8501
+dashboard: $(STAMP)
+	$(BIN)/lifecycle dashboard --serving "$(LIFECYCLE_SERVING_DB)" --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check lifecycle tests scripts
