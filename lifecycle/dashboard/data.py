@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -115,6 +116,13 @@ class Serving:
     def frame(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
         """The result of ``sql`` (tables named ``marts.x`` / ``meta.x``) as a DataFrame."""
         return self._con.execute(sql, list(params or [])).df()
+
+    def csv(self, sql: str) -> bytes:
+        """The result of ``sql`` as CSV with a header, written by DuckDB (as ``lifecycle export-audience`` does)."""
+        with tempfile.TemporaryDirectory(prefix="lifecycle-dashboard-") as tmp:
+            out = Path(tmp) / "out.csv"
+            self._con.execute(f"copy ({sql}) to '{out}' (format csv, header true)")
+            return out.read_bytes()
 
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         row = self._con.execute(sql, list(params or [])).fetchone()

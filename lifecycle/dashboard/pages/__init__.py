@@ -5,9 +5,24 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from lifecycle.dashboard.pages import flows, overview
+from lifecycle.dashboard.pages import (
+    audiences,
+    clv,
+    cohorts,
+    flows,
+    kpis,
+    overview,
+    quality,
+    segments,
+)
 
 PAGES: dict[str, ModuleType] = {
     "overview": overview,
     "flows": flows,
+    "cohorts": cohorts,
+    "segments": segments,
+    "clv": clv,
+    "kpis": kpis,
+    "audiences": audiences,
+    "quality": quality,
 }
