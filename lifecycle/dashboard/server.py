@@ -4,8 +4,13 @@ headless and offline (no usage statistics, no file watcher, no browser opened)."
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from lifecycle.dashboard.data import SERVING_URL_ENV, serving_file
@@ -47,3 +52,46 @@ def run(serving: str, port: int | None = None, address: str | None = None) -> in
         return subprocess.call(streamlit_command(port, address), env=env)
     except KeyboardInterrupt:
         return 0
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def running(serving: str, log: Path, port: int | None = None, timeout: float = 90) -> Iterator[str]:
+    """``lifecycle dashboard`` in the background on ``port`` (default: a free one) until the block
+    ends; yields its base URL once Streamlit answers its health check. Output goes to ``log``."""
+    port = port or free_port()
+    exe = Path(sys.executable).with_name("lifecycle")
+    url = f"http://{DEFAULT_ADDRESS}:{port}"
+    with log.open("w") as fh:
+        proc = subprocess.Popen(
+            [str(exe), "dashboard", "--serving", serving, "--port", str(port)],
+            stdout=fh, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + timeout
+            while not _healthy(url):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the dashboard did not start on {url}: {log.read_text()[-2000:]}")
+                time.sleep(0.3)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+            return resp.status == 200
+    except OSError:
+        return False

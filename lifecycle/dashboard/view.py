@@ -89,7 +89,13 @@ def altair(chart: alt.TopLevelMixin) -> None:
 
 
 def table(df: pd.DataFrame, **kwargs: Any) -> None:
-    st.dataframe(df, width="stretch", hide_index=True, **kwargs)
+    """A table; date columns (DuckDB dates arrive as midnight timestamps) shown as dates."""
+    dates = {
+        str(c): st.column_config.DateColumn(format="YYYY-MM-DD")
+        for c in df.columns
+        if pd.api.types.is_datetime64_any_dtype(df[c]) and (df[c].dropna().dt.normalize() == df[c].dropna()).all()
+    }
+    st.dataframe(df, width="stretch", hide_index=True, column_config=dates or None, **kwargs)
 
 
 def snapshot_months(db: Serving) -> list[Any]:

@@ -16,11 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
@@ -37,6 +33,7 @@ from lifecycle.cli import main
 from lifecycle.dashboard.app import APP_TITLE
 from lifecycle.dashboard.data import SERVING_URL_ENV
 from lifecycle.dashboard.pages import PAGES
+from lifecycle.dashboard.server import running
 from lifecycle.publish import publish
 
 pytestmark = pytest.mark.slow
@@ -110,6 +107,12 @@ def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
+def _shown_build(at: AppTest) -> str:
+    """The build id the overview's freshness line names."""
+    line = next(c.value for c in at.caption if c.value.startswith("Build "))
+    return line.split()[1].rstrip(",")
+
+
 # ------------------------------------------------------------------------------------------ pages
 
 
@@ -143,11 +146,11 @@ def test_overview_stage_counts_equal_the_mart(serving: Path) -> None:
 
 @pytest.mark.parametrize("serving", [DEMO], indirect=True)
 def test_a_new_publish_shows_at_the_next_view(serving: Path, build: Build) -> None:
-    first = metrics(run_page("overview"))["Build"]
+    first = _shown_build(run_page("overview"))
     held = duckdb.connect(str(serving), read_only=True)  # another reader holding the old copy open
     try:
         publish(build.db, serving, skip_validate=True, dbt_results=build.run_results)
-        second = metrics(run_page("overview"))["Build"]
+        second = _shown_build(run_page("overview"))
     finally:
         held.close()
     (now,) = q(serving, "select distinct build_id from meta.publish_manifest")[0]
@@ -186,47 +189,11 @@ def _chromium() -> str:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture()
 def running_app(serving: Path) -> Iterator[str]:
     """``lifecycle dashboard`` on a free port, until the test ends; yields its base URL."""
-    port = _free_port()
-    log = serving.parent / "dashboard.log"
-    with log.open("w") as fh:
-        proc = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("lifecycle")),
-                "dashboard",
-                "--serving",
-                str(serving),
-                "--port",
-                str(port),
-            ],
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                        if resp.status == 200:
-                            break
-                except OSError:
-                    pass
-                assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
-                time.sleep(0.3)
-            yield url
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    with running(str(serving), serving.parent / "dashboard.log") as url:
+        yield url
 
 
 @pytest.mark.parametrize("serving", [DEMO], indirect=True)

@@ -48,7 +48,7 @@ def render(db: Serving) -> None:
         .mark_bar()
         .encode(
             x=alt.X("customers:Q"),
-            y=alt.Y("action:N", sort="-x", title=None),
+            y=alt.Y("action:N", sort="-x", title=None, axis=alt.Axis(labelLimit=300)),
             color=alt.Color("channel:N"),
             tooltip=["action", "channel", "customers", "priority", alt.Tooltip("value_at_stake:Q", format=",.0f")],
         )

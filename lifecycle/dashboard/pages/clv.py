@@ -18,6 +18,7 @@ GUIDE = (
     "it: the backtest refits the model on older data and compares its forecast of repeat purchases with "
     "what customers then did (the closer the two lines, the better)."
 )
+SERIES = alt.Scale(domain=["actual", "predicted"], range=["#1f77b4", "#ff7f0e"])
 FREQUENCY_CAP = 10  # repeat purchase days shown as 10+ beyond this on the p_alive grid
 MONTHS_CAP = 24  # months since the last purchase shown as 24+ beyond this
 PARAMETERS = ("r", "alpha", "a", "b", "p", "q", "gamma")
@@ -123,7 +124,7 @@ def _backtest(db: Serving) -> None:
             .encode(
                 x=alt.X("week:Q", title="holdout week"),
                 y=alt.Y("repeat purchases:Q", title="cumulative repeat purchases"),
-                color=alt.Color("series:N", title=None),
+                color=alt.Color("series:N", title=None, scale=SERIES),
                 strokeDash=alt.StrokeDash("series:N", legend=None),
                 tooltip=["week", "series", "repeat purchases"],
             )
@@ -146,10 +147,15 @@ def _backtest(db: Serving) -> None:
         alt.Chart(long)
         .mark_bar()
         .encode(
-            x=alt.X("bucket:N", sort=order, title="repeat purchase days in the calibration period"),
+            x=alt.X(
+                "bucket:N",
+                sort=order,
+                title="repeat purchase days in the calibration period",
+                axis=alt.Axis(labelAngle=0),
+            ),
             xOffset="series:N",
             y=alt.Y("per customer:Q", title="holdout repeat purchases per customer"),
-            color=alt.Color("series:N", title=None),
+            color=alt.Color("series:N", title=None, scale=SERIES),
             tooltip=["bucket", "customers", "series", alt.Tooltip("per customer:Q", format=".2f")],
         )
         .properties(height=280)
@@ -164,7 +170,7 @@ def _p_alive(db: Serving, fitted: bool) -> None:
         return
     df = db.frame(
         f"select least(frequency, {FREQUENCY_CAP}) as repeat_days, "
-        f"least((tenure_days - recency_days) // 30, {MONTHS_CAP}) as months_since_last, "
+        f"least(floor((tenure_days - recency_days) / 30), {MONTHS_CAP}) as months_since_last, "
         "count(*) as customers, avg(p_alive) as mean_p_alive "
         "from marts.customer_clv where p_alive is not null group by 1, 2"
     )
@@ -174,7 +180,11 @@ def _p_alive(db: Serving, fitted: bool) -> None:
         alt.Chart(df)
         .mark_rect()
         .encode(
-            x=alt.X("repeat_days:O", title=f"repeat purchase days (frequency; {FREQUENCY_CAP} = {FREQUENCY_CAP}+)"),
+            x=alt.X(
+                "repeat_days:O",
+                title=f"repeat purchase days (frequency; {FREQUENCY_CAP} = {FREQUENCY_CAP}+)",
+                axis=alt.Axis(labelAngle=0),
+            ),
             y=alt.Y("months_since_last:O", title=f"months since the last purchase ({MONTHS_CAP} = {MONTHS_CAP}+)"),
             color=alt.Color("mean_p_alive:Q", title="mean p_alive", scale=alt.Scale(scheme="redyellowgreen")),
             tooltip=["repeat_days", "months_since_last", "customers", alt.Tooltip("mean_p_alive:Q", format=".2f")],

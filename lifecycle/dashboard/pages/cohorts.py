@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 
 from lifecycle.dashboard import view
@@ -34,13 +35,26 @@ def render(db: Serving) -> None:
         df = df[(df["cohort"] >= first) & (df["cohort"] <= last)]
     full = df[~df["is_partial_month"]]
     st.subheader("Retention by cohort")
+    later = df[df["months_since_first_purchase"] > 0]
+    if later.empty:
+        view.nothing("No cohort has a month after its first-purchase month yet: retention cannot be shown.")
+    else:
+        _heatmap(later)
+    st.subheader("Realised LTV: cumulative net revenue per cohort customer")
+    if full.empty:
+        view.nothing("Only the current part month has purchases: no full month to draw a curve from yet.")
+        return
+    _curves(full)
+
+
+def _heatmap(df: pd.DataFrame) -> None:
     heat = (
         alt.Chart(df)
         .mark_rect()
         .encode(
             x=alt.X("months_since_first_purchase:O", title="months since first purchase"),
             y=alt.Y("cohort:O", title="first-purchase month"),
-            color=alt.Color("retention_rate:Q", title="retention", scale=alt.Scale(scheme="blues", domain=[0, 1])),
+            color=alt.Color("retention_rate:Q", title="retention", scale=alt.Scale(scheme="blues")),
             tooltip=[
                 "cohort",
                 "months_since_first_purchase",
@@ -53,18 +67,21 @@ def render(db: Serving) -> None:
         .properties(height=max(200, 14 * df["cohort"].nunique()))
     )
     view.altair(heat)
-    st.caption("Month 0 is the first-purchase month (100 % by definition); the last column may be a part month.")
-    st.subheader("Realised LTV: cumulative net revenue per cohort customer")
-    if full.empty:
-        view.nothing("Only the current part month has purchases: no full month to draw a curve from yet.")
-        return
+    st.caption(
+        "Month 0, the first-purchase month (100 % by definition), is left out; the newest cell of each "
+        "cohort may be a part month."
+    )
+
+
+def _curves(full: pd.DataFrame) -> None:
     curves = (
         alt.Chart(full)
         .mark_line()
         .encode(
             x=alt.X("months_since_first_purchase:Q", title="months since first purchase"),
             y=alt.Y("cumulative_revenue_per_customer:Q", title="cumulative net revenue per customer"),
-            color=alt.Color("cohort:O", title="cohort", scale=alt.Scale(scheme="viridis")),
+            color=alt.Color("cohort_month:T", title="first-purchase month", scale=alt.Scale(scheme="viridis")),
+            detail="cohort:N",
             tooltip=["cohort", "months_since_first_purchase", "cohort_customers", "cumulative_revenue_per_customer"],
         )
         .properties(height=340)

@@ -28,7 +28,7 @@ KPIS = {
     "retention_rate": ("Retention rate", "%"),
     "repeat_purchase_rate": ("Repeat purchase rate", "%"),
     "average_order_value": ("Average order value", ",.0f"),
-    "purchase_frequency": ("Purchase frequency (orders per active customer)", ".2f"),
+    "purchase_frequency": ("Purchase frequency", ".2f"),
     "nps": ("NPS", ".0f"),
 }
 DEFAULT_VALUES = 5  # dimension values preselected: the largest by active customers
@@ -119,17 +119,21 @@ def _clv_to_cac(db: Serving) -> None:
     if channels is not None:
         df = df[df["acquisition_channel"] == channels]
     df["clv_to_cac_ratio"] = df["clv_to_cac_ratio"].astype(float)
+    df["cohort"] = df["cohort_month"].dt.strftime("%Y-%m")
     chart = (
         alt.Chart(df)
-        .mark_line(point=True)
+        .mark_rect()
         .encode(
-            x=alt.X("cohort_month:T", title="first-purchase month"),
-            y=alt.Y("clv_to_cac_ratio:Q", title="CLV:CAC"),
-            color=alt.Color("acquisition_channel:N", title="channel"),
-            strokeDash=alt.StrokeDash("value_basis:N", title="value basis"),
+            x=alt.X("cohort:O", title="first-purchase month"),
+            y=alt.Y("acquisition_channel:N", title=None),
+            color=alt.Color(
+                "clv_to_cac_ratio:Q",
+                title="CLV:CAC",
+                scale=alt.Scale(type="symlog", scheme="redyellowgreen", domainMid=1),
+            ),
             tooltip=[
                 "acquisition_channel",
-                "cohort_month:T",
+                "cohort",
                 "customers_acquired",
                 "marketing_spend",
                 "cac",
@@ -138,10 +142,11 @@ def _clv_to_cac(db: Serving) -> None:
                 alt.Tooltip("clv_to_cac_ratio:Q", format=".2f"),
             ],
         )
-        .properties(height=300)
+        .properties(height=36 * df["acquisition_channel"].nunique() + 60)
     )
     view.altair(chart)
     st.caption(
-        "The value basis (line style) is the realised first year for cohorts 12 months old, else the value "
-        "to date plus the predicted CLV: compare ratios within one basis."
+        "Green: an acquired customer brings more than they cost (ratio above 1), red: less. The value is "
+        "the realised first year for cohorts 12 months old, else the value to date plus the predicted CLV "
+        "(value_basis in the tooltip): compare ratios within one basis."
     )

@@ -53,15 +53,17 @@ def render(db: Serving) -> None:
 
 def _freshness(manifest: Manifest) -> None:
     as_of, published = manifest.as_of_date, manifest.published_at
+    warnings = [w for c in manifest.checks().values() for w in c.get("warnings", [])]
+    evaluated, failed = manifest.first("expectations_evaluated"), manifest.first("expectations_failed")
     cols = st.columns(4)
     cols[0].metric("Data as of", f"{as_of:%Y-%m-%d}" if as_of else "unknown")
-    cols[1].metric("Published", f"{published:%Y-%m-%d %H:%M}" if published else "unknown")
-    verdict = {True: "passed", False: "FAILED", None: "not re-run at publish"}[manifest.validation_success]
-    cols[2].metric("Validation", verdict)
-    cols[3].metric("Build", str(manifest.build_id))
+    verdict = {True: "passed", False: "FAILED", None: "not re-run"}[manifest.validation_success]
+    cols[1].metric("Validation", verdict)
+    cols[2].metric("Checks passed", "-" if evaluated is None else f"{evaluated - (failed or 0):,} / {evaluated:,}")
+    cols[3].metric("Warnings", "-" if evaluated is None else f"{len(warnings):,}")
     if published is not None:
         hours = (datetime.now(UTC) - published).total_seconds() / 3600
-        st.caption(f"Published {hours:,.1f} hours ago (UTC times); the data runs to {as_of:%Y-%m-%d}.")
+        st.caption(f"Build {manifest.build_id}, published {published:%Y-%m-%d %H:%M} UTC ({hours:,.1f} hours ago).")
 
 
 def _stages(db: Serving, snapshot: Any, before: Any | None, *, is_as_of: bool) -> None:
@@ -75,6 +77,7 @@ def _stages(db: Serving, snapshot: Any, before: Any | None, *, is_as_of: bool) -
             stage.replace("_", " "),
             f"{now.get(stage, 0):,}",
             view.metric_delta(now.get(stage, 0), prev.get(stage, 0)) if before is not None else None,
+            delta_color="off",
         )
     caption = f"Change since {before:%Y-%m-%d}." if before is not None else "No earlier month end to compare with."
     st.caption(f"{sum(now.values()):,} customers. {caption}")
@@ -122,18 +125,10 @@ def _trend(db: Serving) -> None:
 
 
 def _manifest(manifest: Manifest) -> None:
-    st.subheader("Last publish")
     checks = manifest.checks()
     warnings = [w for c in checks.values() for w in c.get("warnings", [])]
-    evaluated = manifest.first("expectations_evaluated")
-    failed = manifest.first("expectations_failed")
-    cols = st.columns(4)
-    cols[0].metric("As of date", f"{manifest.as_of_date:%Y-%m-%d}" if manifest.as_of_date else "unknown")
-    cols[1].metric("Checks passed", "-" if evaluated is None else f"{evaluated - (failed or 0):,} / {evaluated:,}")
-    cols[2].metric("Warnings", f"{len(warnings):,}")
-    cols[3].metric("Marts", f"{len(manifest.rows):,}")
-    for w in warnings:
-        st.warning(w)
-    rows = pd.DataFrame(manifest.rows)[["mart", "row_count"]] if manifest.rows else pd.DataFrame()
-    with st.expander("Marts in this copy"):
+    with st.expander(f"Last publish: {len(manifest.rows)} marts, {len(warnings)} warnings"):
+        for w in warnings:
+            st.warning(w)
+        rows = pd.DataFrame(manifest.rows)[["mart", "row_count"]] if manifest.rows else pd.DataFrame()
         view.table(rows)

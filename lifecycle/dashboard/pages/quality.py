@@ -91,7 +91,7 @@ def _quarantine(db: Serving) -> None:
     st.subheader("Rows set aside (quarantine) by reason")
     df = db.frame(
         "select quarantine_reason, detected_in, source_table, count(*) as raw_rows "
-        "from marts.quarantined_rows group by all order by raw_rows desc"
+        "from marts.quarantined_rows group by 1, 2, 3 order by raw_rows desc"
     )
     if df.empty:
         view.nothing("No raw row was set aside: every row of the raw data made it into the warehouse.")
@@ -104,7 +104,7 @@ def _quarantine(db: Serving) -> None:
         .mark_bar()
         .encode(
             x=alt.X("raw_rows:Q", title="raw rows"),
-            y=alt.Y("quarantine_reason:N", sort="-x", title=None),
+            y=alt.Y("quarantine_reason:N", sort="-x", title=None, axis=alt.Axis(labelLimit=300)),
             color=alt.Color("detected_in:N", title="detected in"),
             tooltip=["quarantine_reason", "detected_in", "raw_rows", "meaning"],
         )

@@ -62,7 +62,7 @@ def render(db: Serving) -> None:
 
 def _grid(grid: pd.DataFrame) -> None:
     base = alt.Chart(grid).encode(
-        x=alt.X("frequency_score:O", title="frequency score"),
+        x=alt.X("frequency_score:O", title="frequency score", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("recency_score:O", sort="descending", title="recency score"),
     )
     cells = base.mark_rect().encode(
