@@ -4,6 +4,7 @@ headless and offline (no usage statistics, no file watcher, no browser opened)."
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -43,15 +44,13 @@ def dashboard_env(serving: str) -> dict[str, str]:
 
 
 def run(serving: str, port: int | None = None, address: str | None = None) -> int:
-    """Run the dashboard in the foreground until interrupted; return Streamlit's exit code."""
+    """Replace this process with Streamlit serving the app (so Ctrl+C and signals reach it directly)."""
     env = dashboard_env(serving)
-    port = port or DEFAULT_PORT
-    address = address or DEFAULT_ADDRESS
-    print(f"Lifecycle dashboard on http://{address}:{port} reading {env[SERVING_URL_ENV]} (Ctrl+C stops it)")
-    try:
-        return subprocess.call(streamlit_command(port, address), env=env)
-    except KeyboardInterrupt:
-        return 0
+    cmd = streamlit_command(port or DEFAULT_PORT, address or DEFAULT_ADDRESS)
+    print(f"Lifecycle dashboard on http://{address or DEFAULT_ADDRESS}:{port or DEFAULT_PORT} reading "
+          f"{env[SERVING_URL_ENV]} (Ctrl+C stops it)", flush=True)  # fmt: skip
+    os.execve(cmd[0], cmd, env)
+    return 0  # not reached
 
 
 def free_port() -> int:
@@ -81,12 +80,18 @@ def running(serving: str, log: Path, port: int | None = None, timeout: float = 9
                 time.sleep(0.3)
             yield url
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            _stop(proc)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """End the dashboard and anything it started (its own process group)."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 def _healthy(url: str) -> bool:

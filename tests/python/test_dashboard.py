@@ -15,6 +15,7 @@ and nothing was fetched from outside the app, and saves ``reports/screenshots/<p
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -23,15 +24,17 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 from conftest import build_pool, selected_params
 from streamlit.testing.v1 import AppTest
 from test_publish import Build, shared_build
 from test_real_exports import import_and_build
 
 from lifecycle import paths
+from lifecycle.audience import AUDIENCE_TABLE, audience_query, export_audience
 from lifecycle.cli import main
 from lifecycle.dashboard.app import APP_TITLE
-from lifecycle.dashboard.data import SERVING_URL_ENV
+from lifecycle.dashboard.data import SERVING_URL_ENV, open_serving
 from lifecycle.dashboard.pages import PAGES
 from lifecycle.dashboard.server import running
 from lifecycle.publish import publish
@@ -142,6 +145,60 @@ def test_overview_stage_counts_equal_the_mart(serving: Path) -> None:
         assert shown[str(stage).replace("_", " ")] == f"{n:,}"
     (as_of,) = q(serving, "select max(as_of_date) from marts.customers")[0]
     assert shown["Data as of"] == f"{as_of:%Y-%m-%d}"
+
+
+@pytest.mark.parametrize("serving", SOURCES, indirect=True)
+def test_audience_counts_equal_the_mart_and_the_download_is_the_export(serving: Path, tmp_path: Path) -> None:
+    at = run_page("audiences")
+    ((n, value),) = q(serving, "select count(*), coalesce(sum(value_at_stake), 0) from marts.lifecycle_audiences")
+    if n == 0:
+        assert any("cannot be known" in i.value or "no rows" in i.value for i in at.info), at.info
+        return
+    shown = metrics(at)
+    assert shown["Customers"] == f"{n:,}" and shown["Value at stake"] == f"{float(value):,.0f}"
+    out = tmp_path / "audience.csv"
+    export_audience(out, serving=serving)
+    with open_serving(str(serving)) as db:
+        assert db.csv(audience_query()) == out.read_bytes()
+
+
+@pytest.mark.parametrize("serving", SOURCES, indirect=True)
+def test_clv_and_quality_figures_equal_the_marts(serving: Path) -> None:
+    clv = run_page("clv")
+    (status,) = q(serving, "select model_status from marts.clv_model_parameters")[0]
+    assert any(f"Model status: {status}." in e.value for e in [*clv.success, *clv.warning])
+    total = q(serving, "select customers, model_status from marts.clv_backtest where breakdown = 'total'")
+    if total:
+        assert metrics(clv)["Customers"] == f"{total[0][0]:,}"
+    if status != "fitted":
+        assert any("Without a fitted model" in i.value for i in clv.info)
+    quality = run_page("quality")
+    ((evaluated,),) = q(serving, "select distinct expectations_evaluated from meta.publish_manifest")
+    assert metrics(quality)["Expectations"] == f"{evaluated:,}"
+    ((set_aside,),) = q(serving, "select count(*) from marts.quarantined_rows")
+    captions = [c.value for c in quality.caption]
+    assert set_aside == 0 or f"{set_aside:,} raw rows set aside, each with its reason." in captions
+
+
+@pytest.mark.parametrize("serving", IMPORTED, indirect=True)
+def test_what_the_data_cannot_support_is_a_sentence(serving: Path) -> None:
+    """Transaction-only data has no marketing spend: CLV:CAC is not_meaningful, said in words."""
+    ((status, reason),) = q(
+        serving, "select status, reason from marts.data_coverage where mart = 'acquisition_channel_value'"
+    )
+    assert status == "not_meaningful"
+    at = run_page("kpis")
+    assert any(reason in i.value for i in at.info), [i.value for i in at.info]
+
+
+def test_the_dashboard_exposure_lists_the_marts_it_reads() -> None:
+    sources = (paths.PROJECT_ROOT / "lifecycle" / "dashboard").rglob("*.py")
+    read = {m for f in sources for m in re.findall(r"from marts\.([a-z_]+)", f.read_text())}
+    read.add(AUDIENCE_TABLE.removeprefix("marts."))
+    exposures = yaml.safe_load((paths.PROJECT_ROOT / "models" / "marts" / "_marts__exposures.yml").read_text())
+    (dashboard,) = [e for e in exposures["exposures"] if e["name"] == "lifecycle_dashboard"]
+    listed = {re.sub(r"ref\('([a-z_]+)'\)", r"\1", d) for d in dashboard["depends_on"]}
+    assert read == listed
 
 
 @pytest.mark.parametrize("serving", [DEMO], indirect=True)
