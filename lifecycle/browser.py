@@ -9,6 +9,7 @@ no Selenium, no Playwright, no browser download.
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
 import shutil
@@ -121,6 +122,7 @@ class Chromium:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         self.page: Page | None = None
+        self._stack = contextlib.ExitStack()
 
     def _devtools_port(self, timeout: float = 30) -> int:
         marker = self._profile / "DevToolsActivePort"
@@ -141,7 +143,7 @@ class Chromium:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as resp:
                 targets = json.load(resp)
             url = next(t["webSocketDebuggerUrl"] for t in targets if t.get("type") == "page")
-            self.page = Page(connect(url, max_size=None, open_timeout=10))
+            self.page = Page(self._stack.enter_context(connect(url, max_size=None, open_timeout=10)))
             for domain in ("Page", "Runtime", "Network"):
                 self.page.send(f"{domain}.enable")
         except BaseException:
@@ -153,9 +155,8 @@ class Chromium:
         self.close()
 
     def close(self) -> None:
-        if self.page is not None:
-            self.page.ws.close()
-            self.page = None
+        self._stack.close()
+        self.page = None
         if self._proc.poll() is None:
             self._proc.terminate()
             try:

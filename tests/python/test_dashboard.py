@@ -201,8 +201,10 @@ def test_the_dashboard_exposure_lists_the_marts_it_reads() -> None:
     assert read == listed
 
 
-@pytest.mark.parametrize("serving", [DEMO], indirect=True)
-def test_a_new_publish_shows_at_the_next_view(serving: Path, build: Build) -> None:
+def test_a_new_publish_shows_at_the_next_view(build: Build, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    serving = tmp_path / "serving.duckdb"
+    monkeypatch.setenv(SERVING_URL_ENV, str(serving))
+    publish(build.db, serving, skip_validate=True, dbt_results=build.run_results)
     first = _shown_build(run_page("overview"))
     held = duckdb.connect(str(serving), read_only=True)  # another reader holding the old copy open
     try:

@@ -57,7 +57,7 @@ def _freshness(manifest: Manifest) -> None:
     evaluated, failed = manifest.first("expectations_evaluated"), manifest.first("expectations_failed")
     cols = st.columns(4)
     cols[0].metric("Data as of", f"{as_of:%Y-%m-%d}" if as_of else "unknown")
-    verdict = {True: "passed", False: "FAILED", None: "not re-run"}[manifest.validation_success]
+    verdict = {True: "passed", False: "FAILED", None: "passed before"}[manifest.validation_success]
     cols[1].metric("Validation", verdict)
     cols[2].metric("Checks passed", "-" if evaluated is None else f"{evaluated - (failed or 0):,} / {evaluated:,}")
     cols[3].metric("Warnings", "-" if evaluated is None else f"{len(warnings):,}")
