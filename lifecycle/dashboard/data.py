@@ -8,9 +8,11 @@ of the app still holds a connection would share the OLD file. So each view opens
 database and ATTACHes the serving file read-only in it: a database of its own, which always opens
 the file that is at the path now, i.e. the latest publish.
 
-Every page reads through :class:`Serving` (``frame`` for a query, ``manifest`` for the publish
-manifest), so another source (the PostgreSQL serving schema) is one more class with the same two
-methods. Pages read schema ``marts`` and ``meta.publish_manifest`` only.
+Every page reads through :class:`Serving` (``frame`` for a query, ``csv`` for a download,
+``manifest`` for the publish manifest) with plain SQL over ``marts.<table>`` (no DuckDB-only
+syntax but the ``?`` placeholders), so another source (the PostgreSQL serving schema, not
+supported yet) is one more class with the same methods. Pages read schema ``marts`` and
+``meta.publish_manifest`` only.
 """
 
 from __future__ import annotations

@@ -71,7 +71,10 @@ def _stages(db: Serving, snapshot: Any, before: Any | None, *, is_as_of: bool) -
     prev = stage_counts(db, before) if before is not None else {}
     st.subheader(f"Customers by lifecycle stage, {snapshot:%Y-%m-%d}")
     order = [s for s in view.stage_order() if s in now or s in prev]
-    cols = st.columns(max(1, len(order)))
+    if not order:
+        view.nothing("No customer at this month end.")
+        return
+    cols = st.columns(len(order))
     for col, stage in zip(cols, order, strict=True):
         col.metric(
             stage.replace("_", " "),
