@@ -45,13 +45,14 @@ def stage_colours() -> dict[str, str]:
     return dict(zip([NO_STAGE, *stage_order()], _PALETTE, strict=False))
 
 
-def stage_color(field: str, title: str = "stage", legend: bool = True) -> alt.Color:
-    """An Altair colour encoding of a stage column with the stage colours."""
+def stage_color(field: str, present: list[str], title: str = "stage", legend: bool = True) -> alt.Color:
+    """An Altair colour encoding of a stage column: the ``present`` stages in their stage colours."""
     colours = stage_colours()
+    shown = [s for s in colours if s in present]
     return alt.Color(
         f"{field}:N",
         title=title,
-        scale=alt.Scale(domain=list(colours), range=list(colours.values())),
+        scale=alt.Scale(domain=shown, range=[colours[s] for s in shown]),
         legend=alt.Legend() if legend else None,
     )
 

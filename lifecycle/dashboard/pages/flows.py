@@ -44,6 +44,9 @@ def render(db: Serving) -> None:
     moved = flows[flows["from_stage"] != flows["to_stage"]]
     st.caption(f"{total:,} customers in the month, {int(moved['customers'].sum()):,} changed stage.")
     flows = flows if stayers else moved
+    if flows.empty and total:
+        view.nothing("Nobody changed stage in this month.")
+        return
     if not view.readable(db, "lifecycle_transitions", flows):
         return
     _sankey(flows, snapshot)
@@ -53,6 +56,9 @@ def render(db: Serving) -> None:
 
 def _stage_mix(mix: pd.DataFrame) -> None:
     st.subheader("Stage mix by month end")
+    if mix.empty:
+        view.nothing("Every customer is a prospect (nobody has bought yet): switch on 'Include prospects'.")
+        return
     order = [s for s in view.stage_order() if s in set(mix["lifecycle_stage"])]
     chart = (
         alt.Chart(mix)
@@ -60,7 +66,7 @@ def _stage_mix(mix: pd.DataFrame) -> None:
         .encode(
             x=alt.X("snapshot_date:T", title="month end"),
             y=alt.Y("customers:Q", stack="zero", title="customers"),
-            color=view.stage_color("lifecycle_stage"),
+            color=view.stage_color("lifecycle_stage", order),
             order=alt.Order("stage_rank:Q"),
             tooltip=["snapshot_date:T", "lifecycle_stage", "customers"],
         )

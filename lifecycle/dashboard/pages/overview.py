@@ -93,7 +93,7 @@ def _stages(db: Serving, snapshot: Any, before: Any | None, *, is_as_of: bool) -
         .encode(
             x=alt.X("customers:Q", title="customers"),
             y=alt.Y("stage:N", sort=order, title=None),
-            color=view.stage_color("stage", legend=False),
+            color=view.stage_color("stage", order, legend=False),
             tooltip=["stage", "customers", "previous"],
         )
         .properties(height=30 * len(order) + 20)
