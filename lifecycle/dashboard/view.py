@@ -4,6 +4,7 @@ nothing is fetched from the internet when a page is viewed."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,7 +43,7 @@ def stage_order() -> list[str]:
 
 def stage_colours() -> dict[str, str]:
     """One colour per stage (and for 'none'), the same on every chart."""
-    return dict(zip([NO_STAGE, *stage_order()], _PALETTE, strict=False))
+    return dict(zip([NO_STAGE, *stage_order()], itertools.cycle(_PALETTE), strict=False))
 
 
 def stage_color(field: str, present: list[str], title: str = "stage", legend: bool = True) -> alt.Color:
