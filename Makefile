@@ -26,7 +26,7 @@ DBT_ARGS ?=
 SCALES ?= demo s m l
 BENCH_DATA ?= $(CURDIR)/bench-data
 
-.PHONY: help setup data check-raw build validate rollback test lint pytest bench bench-publish lock docs clean sources
+.PHONY: help setup data check-raw build validate rollback dashboard test lint pytest bench bench-publish lock docs clean sources
 
 help:
 	@echo "make build    set up .venv, generate demo data if $(LIFECYCLE_RAW_DIR) is empty, build, validate, publish"
@@ -34,6 +34,7 @@ help:
 	@echo "             (validation.json, validation.html (opens offline) and Data Docs in <warehouse dir>/<warehouse name>/reports)"
 	@echo "make rollback put the previously published serving file back"
 	@echo "make docs     dbt docs of the working warehouse, with the single-file site static_index.html"
+	@echo "make dashboard start the dashboard on the serving copy (PORT=8501; http://127.0.0.1:PORT)"
 	@echo "make test     ruff + sqlfluff + pytest (unit, generator, importer, end-to-end dbt build)"
 	@echo "make bench    full-build time and memory at SCALES='demo s m l' vs the floor script (and CLV, exports)"
 	@echo "make bench-publish  publish time and memory of LIFECYCLE_DB to DuckDB and to PostgreSQL (a throwaway cluster)"
@@ -78,6 +79,10 @@ validate: $(STAMP)
 
 rollback: $(STAMP)
 	$(BIN)/lifecycle publish --db "$(LIFECYCLE_DB)" --serving "$(LIFECYCLE_SERVING_DB)" --rollback
+
+PORT ?= 8501
+dashboard: $(STAMP)
+	$(BIN)/lifecycle dashboard --serving "$(LIFECYCLE_SERVING_DB)" --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check lifecycle tests scripts

@@ -119,6 +119,17 @@ def _warehouse_source(con: duckdb.DuckDBPyConnection, path: Path) -> Source:
     )
 
 
+def audience_query(action: str | None = None, channel: str | None = None) -> str:
+    """The SELECT of what leaves: :data:`EXPORT_COLUMNS` of the audience, optionally of one action
+    and/or channel, by priority then value at stake (the export and the dashboard's download)."""
+    filters = [f"{ident(col)} = {literal(value)}" for col, value in (("action", action), ("channel", channel)) if value]
+    where = (" where " + " and ".join(filters)) if filters else ""
+    return (
+        f"select {', '.join(ident(c) for c in EXPORT_COLUMNS)} from {AUDIENCE_TABLE}{where} "
+        "order by priority, value_at_stake desc nulls last, customer_id"
+    )
+
+
 def export_audience(
     out: Path,
     *,
@@ -152,14 +163,7 @@ def export_audience(
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     try:
         source = _warehouse_source(con, source_path) if db else _serving_source(con, source_path)
-        filters = [
-            f"{ident(col)} = {literal(value)}" for col, value in (("action", action), ("channel", channel)) if value
-        ]
-        where = (" where " + " and ".join(filters)) if filters else ""
-        select = (
-            f"select {', '.join(ident(c) for c in EXPORT_COLUMNS)} from {AUDIENCE_TABLE}{where} "
-            "order by priority, value_at_stake desc nulls last, customer_id"
-        )
+        select = audience_query(action, channel)
         options = "format csv, header true" if fmt == "csv" else "format parquet, compression zstd"
         con.execute(f"copy ({select}) to {literal(str(tmp))} ({options})")
         counts = con.execute(

@@ -243,6 +243,17 @@ def _cmd_export_audience(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    from lifecycle.dashboard.data import DataError, serving_location
+    from lifecycle.dashboard.server import run
+
+    try:
+        return run(args.serving or serving_location(), port=args.port, address=args.address)
+    except DataError as exc:
+        print(f"lifecycle dashboard: error: {exc}", file=sys.stderr)
+        return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lifecycle", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -368,6 +379,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ea.add_argument("--db", help="read a validated working warehouse instead of the serving copy")
     ea.set_defaults(func=_cmd_export_audience)
+
+    db = sub.add_parser("dashboard", help="start the Streamlit dashboard on the published serving copy")
+    db.add_argument(
+        "--serving",
+        help="serving copy to read (default: LIFECYCLE_SERVING_URL, LIFECYCLE_SERVING_DB or warehouse/serving.duckdb)",
+    )
+    db.add_argument("--port", type=int, help="port to listen on (default 8501)")
+    db.add_argument("--address", help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 for all)")
+    db.set_defaults(func=_cmd_dashboard)
 
     a = sub.add_parser("artefacts", help="where the dbt target, logs and validation reports of a warehouse live")
     a.add_argument("--db", help="warehouse file (default: LIFECYCLE_DB or warehouse/lifecycle.duckdb)")

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from lifecycle import paths
+from lifecycle.browser import find_chromium
 
 SCREENSHOTS = paths.PROJECT_ROOT / "reports" / "screenshots"
 INSTALL_TIMEOUT_SECONDS = 900
@@ -19,7 +20,7 @@ INSTALL_TIMEOUT_SECONDS = 900
 
 def chromium() -> str:
     """The chromium executable; installs Debian's package if missing (root only) or skips."""
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    found = find_chromium()
     if found:
         return found
     if os.geteuid() != 0 or not shutil.which("apt-get"):
@@ -32,7 +33,7 @@ def chromium() -> str:
             pytest.skip(f"chromium could not be installed: {' '.join(cmd)} timed out")
         if result.returncode != 0:
             pytest.skip(f"chromium could not be installed: {' '.join(cmd)}: {result.stderr.strip()[-300:]}")
-    found = shutil.which("chromium")
+    found = find_chromium()
     if not found:
         pytest.skip("apt-get installed chromium but no chromium executable is on PATH")
     return found
