@@ -15,6 +15,7 @@ and nothing was fetched from outside the app, and saves ``reports/screenshots/<p
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from concurrent.futures import Future
 from pathlib import Path
@@ -84,6 +85,16 @@ def _page_script(key: str) -> None:
     from lifecycle.dashboard.app import render_page
 
     render_page(key)
+
+
+@pytest.fixture(autouse=True)
+def _keep_main_module() -> Iterator[None]:
+    """AppTest leaves ``sys.modules["__main__"]`` pointing at its temporary page script; a later
+    test's ``spawn`` process pool (the generator's) would then re-run that script in every worker
+    and die (BrokenProcessPool). Put the real ``__main__`` back after each test."""
+    main_module = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main_module
 
 
 def run_page(key: str) -> AppTest:
