@@ -29,7 +29,15 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from lifecycle.clv.errors import ClvFitError
-from lifecycle.clv.fitting import check_penalizer, check_purchase_data, minimise, near_bound, standard_errors
+from lifecycle.clv.fitting import (
+    check_finite_log_likelihood,
+    check_penalizer,
+    check_purchase_data,
+    minimise,
+    near_bound,
+    raise_if_at_bound,
+    standard_errors,
+)
 from lifecycle.clv.inputs import (
     FloatArray,
     as_1d,
@@ -288,20 +296,10 @@ def fit_bgnbd(
     b_to_inf = bool(near[3] and theta[3] > 0)
     near[3] &= not b_to_inf
     near[2] &= bool(theta[2] > 0) and not b_to_inf
-    if near.any():
-        at_bound = {names[i]: float(params[i] * (scale if i == 1 else 1.0)) for i in np.flatnonzero(near)}
-        which = ", ".join(f"{k}={v:.4g}" for k, v in at_bound.items())
-        raise ClvFitError(
-            f"BG/NBD fit is degenerate: parameter(s) {which} ran to the boundary (the data does not pin it down)",
-            "degenerate",
-            {"at_bound": at_bound, "iterations": iterations},
-        )
+    raise_if_at_bound("BG/NBD", names, params, near, (1,), scale, iterations)
     r, alpha, a, b = float(params[0]), float(params[1]) * scale, float(params[2]), float(params[3])
     ll, _ = _bgnbd_ll((r, alpha, a, b), data, False)
-    if not math.isfinite(ll):
-        raise ClvFitError(
-            "BG/NBD log-likelihood is not finite at the solution", "degenerate", {"iterations": iterations}
-        )
+    check_finite_log_likelihood("BG/NBD", ll, iterations)
     return BgNbdFit(
         r=r,
         alpha=alpha,

@@ -136,3 +136,33 @@ def standard_errors(
         raise ClvFitError(f"{what} information matrix is singular; no standard errors ({exc})") from exc
     se = np.exp(theta) * np.sqrt(np.clip(np.diag(cov), 0.0, None))
     return dict(zip(names, (float(v) for v in se), strict=True))
+
+
+def raise_if_at_bound(
+    what: str,
+    names: tuple[str, ...],
+    params: FloatArray,
+    near: NDArray[np.bool_],
+    rate_indices: tuple[int, ...],
+    scale: float,
+    iterations: int,
+) -> None:
+    """:class:`ClvFitError` (``degenerate``) naming the parameters flagged in ``near`` and their
+    values in the caller's time unit (``rate_indices``: the parameters fitted in units of ``scale``)."""
+    if not near.any():
+        return
+    at_bound = {names[i]: float(params[i] * (scale if i in rate_indices else 1.0)) for i in np.flatnonzero(near)}
+    which = ", ".join(f"{k}={v:.4g}" for k, v in at_bound.items())
+    raise ClvFitError(
+        f"{what} fit is degenerate: parameter(s) {which} ran to the boundary (the data does not pin it down)",
+        "degenerate",
+        {"at_bound": at_bound, "iterations": iterations},
+    )
+
+
+def check_finite_log_likelihood(what: str, log_likelihood: float, iterations: int) -> None:
+    """:class:`ClvFitError` (``degenerate``) when the log-likelihood at the solution is not finite."""
+    if not math.isfinite(log_likelihood):
+        raise ClvFitError(
+            f"{what} log-likelihood is not finite at the solution", "degenerate", {"iterations": iterations}
+        )

@@ -24,8 +24,15 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-from lifecycle.clv.errors import ClvFitError
-from lifecycle.clv.fitting import check_penalizer, check_purchase_data, minimise, near_bound, standard_errors
+from lifecycle.clv.fitting import (
+    check_finite_log_likelihood,
+    check_penalizer,
+    check_purchase_data,
+    minimise,
+    near_bound,
+    raise_if_at_bound,
+    standard_errors,
+)
 from lifecycle.clv.inputs import (
     FloatArray,
     as_1d,
@@ -168,20 +175,10 @@ def fit_mbgnbd(
     b_to_inf = bool(near[3] and theta[3] > 0)  # homogeneous dropout: a, b -> inf together
     near[3] &= not b_to_inf
     near[2] &= bool(theta[2] > 0) and not b_to_inf
-    if not np.all(np.isfinite(params)) or near.any():
-        at_bound = {PARAM_NAMES[i]: float(params[i] * (scale if i == 1 else 1.0)) for i in np.flatnonzero(near)}
-        which = ", ".join(f"{k}={v:.4g}" for k, v in at_bound.items())
-        raise ClvFitError(
-            f"MBG/NBD fit is degenerate: parameter(s) {which} ran to the boundary (the data does not pin it down)",
-            "degenerate",
-            {"at_bound": at_bound, "iterations": iterations},
-        )
+    raise_if_at_bound("MBG/NBD", PARAM_NAMES, params, near | ~np.isfinite(params), (1,), scale, iterations)
     r, alpha, a, b = float(params[0]), float(params[1]) * scale, float(params[2]), float(params[3])
     ll, _ = _ll((r, alpha, a, b), data, False)
-    if not math.isfinite(ll):
-        raise ClvFitError(
-            "MBG/NBD log-likelihood is not finite at the solution", "degenerate", {"iterations": iterations}
-        )
+    check_finite_log_likelihood("MBG/NBD", ll, iterations)
     return MbgNbdFit(
         r=r,
         alpha=alpha,

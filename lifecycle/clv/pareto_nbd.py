@@ -40,8 +40,15 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-from lifecycle.clv.errors import ClvFitError
-from lifecycle.clv.fitting import check_penalizer, check_purchase_data, minimise, near_bound, standard_errors
+from lifecycle.clv.fitting import (
+    check_finite_log_likelihood,
+    check_penalizer,
+    check_purchase_data,
+    minimise,
+    near_bound,
+    raise_if_at_bound,
+    standard_errors,
+)
 from lifecycle.clv.inputs import (
     FloatArray,
     as_1d,
@@ -345,20 +352,10 @@ def fit_pareto_nbd(
     theta, iterations, message = minimise(objective, theta0, max_iter, "Pareto/NBD")
     params = np.exp(theta)
     near = near_bound(theta)
-    if not np.all(np.isfinite(params)) or near.any():
-        at_bound = {PARAM_NAMES[i]: float(params[i] * (scale if i in (1, 3) else 1.0)) for i in np.flatnonzero(near)}
-        which = ", ".join(f"{k}={v:.4g}" for k, v in at_bound.items())
-        raise ClvFitError(
-            f"Pareto/NBD fit is degenerate: parameter(s) {which} ran to the boundary (the data does not pin it down)",
-            "degenerate",
-            {"at_bound": at_bound, "iterations": iterations},
-        )
+    raise_if_at_bound("Pareto/NBD", PARAM_NAMES, params, near | ~np.isfinite(params), (1, 3), scale, iterations)
     r, alpha, s, beta = float(params[0]), float(params[1]) * scale, float(params[2]), float(params[3]) * scale
     ll = _ll((r, alpha, s, beta), data)
-    if not math.isfinite(ll):
-        raise ClvFitError(
-            "Pareto/NBD log-likelihood is not finite at the solution", "degenerate", {"iterations": iterations}
-        )
+    check_finite_log_likelihood("Pareto/NBD", ll, iterations)
     return ParetoNbdFit(
         r=r,
         alpha=alpha,
