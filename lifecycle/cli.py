@@ -383,7 +383,8 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("dashboard", help="start the Streamlit dashboard on the published serving copy")
     db.add_argument(
         "--serving",
-        help="serving copy to read (default: LIFECYCLE_SERVING_URL, LIFECYCLE_SERVING_DB or warehouse/serving.duckdb)",
+        help="serving copy to read: a DuckDB file or postgresql://... (default: LIFECYCLE_SERVING_URL, "
+        "LIFECYCLE_SERVING_DB or warehouse/serving.duckdb)",
     )
     db.add_argument("--port", type=int, help="port to listen on (default 8501)")
     db.add_argument("--address", help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 for all)")

@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from lifecycle.dashboard.data import SERVING_URL_ENV, serving_file
+from lifecycle.dashboard.data import SERVING_URL_ENV, open_serving, serving_file
+from lifecycle.publish.postgres import is_postgres_url, redacted
 
 APP = Path(__file__).with_name("app.py")
 DEFAULT_PORT = 8501
@@ -39,7 +40,12 @@ def streamlit_command(port: int, address: str) -> list[str]:
 def dashboard_env(serving: str) -> dict[str, str]:
     """The app's environment: the serving copy it reads (checked now, so a wrong path is one line)."""
     env = dict(os.environ)
-    env[SERVING_URL_ENV] = str(serving_file(serving))
+    if is_postgres_url(serving):
+        with open_serving(serving):  # reachable and a serving schema, or a one-line DataError
+            pass
+        env[SERVING_URL_ENV] = serving
+    else:
+        env[SERVING_URL_ENV] = str(serving_file(serving))
     return env
 
 
@@ -48,7 +54,7 @@ def run(serving: str, port: int | None = None, address: str | None = None) -> in
     env = dashboard_env(serving)
     cmd = streamlit_command(port or DEFAULT_PORT, address or DEFAULT_ADDRESS)
     print(f"Lifecycle dashboard on http://{address or DEFAULT_ADDRESS}:{port or DEFAULT_PORT} reading "
-          f"{env[SERVING_URL_ENV]} (Ctrl+C stops it)", flush=True)  # fmt: skip
+          f"{redacted(env[SERVING_URL_ENV])} (Ctrl+C stops it)", flush=True)  # fmt: skip
     os.execve(cmd[0], cmd, env)
     return 0  # not reached
 

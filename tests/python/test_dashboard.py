@@ -25,6 +25,7 @@ import pytest
 import yaml
 from chromium import SCREENSHOTS, chromium
 from conftest import build_pool, selected_params
+from pg_server import PgServer
 from streamlit.testing.v1 import AppTest
 from test_publish import Build, shared_build
 from test_real_exports import import_and_build
@@ -265,3 +266,52 @@ def test_every_page_draws_in_a_real_browser(running_app: str) -> None:
             assert seen.charts > 0 and seen.drawn >= seen.charts, (key, seen)
             assert not seen.external_requests, (key, seen.external_requests)
             assert seen.screenshot is not None and seen.screenshot.stat().st_size > 10_000
+
+
+# ------------------------------------------------------------------------------ PostgreSQL source
+
+
+@pytest.fixture(scope="module")
+def pg_serving(pg_server: PgServer, build: Build) -> str:
+    """The demo build published to a fresh PostgreSQL database (``lifecycle publish --to``)."""
+    import psycopg
+
+    from lifecycle.publish.postgres import publish_postgres
+
+    with psycopg.connect(pg_server.url(), autocommit=True) as con:
+        con.execute('drop database if exists "dashboard_source" with (force)')
+        con.execute('create database "dashboard_source"')
+    url = str(pg_server.url(dbname="dashboard_source"))
+    publish_postgres(build.db, url, skip_validate=True, dbt_results=build.run_results)
+    return url
+
+
+@pytest.mark.parametrize("key", list(PAGES))
+def test_every_page_runs_on_the_postgresql_serving_schema(
+    pg_serving: str, key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(SERVING_URL_ENV, pg_serving)
+    at = run_page(key)
+    assert not _problems(at), _problems(at)
+    assert at.title[0].value == PAGES[key].TITLE
+
+
+def test_postgresql_figures_equal_the_duckdb_copy(
+    pg_serving: str, build: Build, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same build read from PostgreSQL and from a DuckDB serving copy shows the same figures."""
+    duck = tmp_path / "serving.duckdb"
+    publish(build.db, duck, skip_validate=True, dbt_results=build.run_results)
+    shown = {}
+    for source in (pg_serving, str(duck)):
+        monkeypatch.setenv(SERVING_URL_ENV, source)
+        shown[source] = (metrics(run_page("overview")), metrics(run_page("audiences")))
+    assert shown[pg_serving] == shown[str(duck)]
+    assert shown[pg_serving][0]  # figures were shown at all
+
+
+def test_an_unreachable_postgresql_source_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SERVING_URL_ENV, "postgresql://reader:secret@127.0.0.1:1/nowhere")
+    at = run_page("overview")
+    assert not at.exception and "cannot connect to PostgreSQL" in at.error[0].value
+    assert "secret" not in at.error[0].value
