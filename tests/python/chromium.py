@@ -3,19 +3,17 @@ run as root; otherwise the test is skipped with the reason."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import zlib
 from pathlib import Path
 
 import pytest
+from debian import apt_install
 
 from lifecycle import paths
 from lifecycle.browser import find_chromium
 
 SCREENSHOTS = paths.PROJECT_ROOT / "reports" / "screenshots"
-INSTALL_TIMEOUT_SECONDS = 900
 
 
 def chromium() -> str:
@@ -23,16 +21,9 @@ def chromium() -> str:
     found = find_chromium()
     if found:
         return found
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        pytest.skip("chromium is not installed and cannot be installed here (needs root and apt-get)")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for cmd in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "chromium"]):
-        try:
-            result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            pytest.skip(f"chromium could not be installed: {' '.join(cmd)} timed out")
-        if result.returncode != 0:
-            pytest.skip(f"chromium could not be installed: {' '.join(cmd)}: {result.stderr.strip()[-300:]}")
+    problem = apt_install("chromium")
+    if problem:
+        pytest.skip(f"chromium: {problem}")
     found = find_chromium()
     if not found:
         pytest.skip("apt-get installed chromium but no chromium executable is on PATH")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from debian import apt_install
 
 PG_ROOT = Path("/usr/lib/postgresql")
 SUPERUSER = "postgres"
@@ -36,13 +37,9 @@ def find_or_install_binaries() -> Path:
     found = _bin_dir()
     if found:
         return found
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        pytest.fail("PostgreSQL binaries not found in /usr/lib/postgresql/*/bin: apt-get install postgresql")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for cmd in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "postgresql"]):
-        result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            pytest.fail(f"{' '.join(cmd)} failed: {result.stderr[-2000:]}")
+    problem = apt_install("postgresql")
+    if problem:
+        pytest.fail(f"PostgreSQL binaries not found in /usr/lib/postgresql/*/bin: {problem}")
     found = _bin_dir()
     if not found:
         pytest.fail("apt-get install postgresql left no /usr/lib/postgresql/*/bin/pg_ctl")
