@@ -36,7 +36,8 @@ from lifecycle.clv.fitting import (
     minimise,
     near_bound,
     raise_if_at_bound,
-    standard_errors,
+    log_covariance,
+    standard_errors_from_covariance,
 )
 from lifecycle.clv.inputs import (
     FloatArray,
@@ -315,6 +316,28 @@ def fit_bgnbd(
     )
 
 
+def bgnbd_log_covariance(
+    fit: BgNbdFit,
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+    weights: ArrayLike | None = None,
+) -> FloatArray:
+    """Asymptotic covariance of the log-parameters from the observed information (analytic
+    gradient, Hessian by central differences; :func:`lifecycle.clv.fitting.log_covariance`)."""
+    x, t_x, TT = as_1d("frequency", frequency), as_1d("recency", recency), as_1d("T", T)
+    check_rft(x, t_x, TT)
+    data = _bgnbd_data(x, t_x, TT, check_weights(weights, x.shape[0]))
+    theta = np.log([fit.r, fit.alpha, fit.a, fit.b])
+
+    def grad(th: FloatArray) -> FloatArray:
+        p = np.exp(th)
+        _, g = _bgnbd_ll((p[0], p[1], p[2], p[3]), data, True)
+        return g * p
+
+    return log_covariance(grad, theta, "BG/NBD")
+
+
 def bgnbd_standard_errors(
     fit: BgNbdFit,
     frequency: ArrayLike,
@@ -327,17 +350,8 @@ def bgnbd_standard_errors(
     The Hessian of the log-likelihood w.r.t. the log-parameters is obtained by central differences
     of the analytic gradient; the delta method maps it back (``se(θ) = θ · se(log θ)``).
     """
-    x, t_x, TT = as_1d("frequency", frequency), as_1d("recency", recency), as_1d("T", T)
-    check_rft(x, t_x, TT)
-    data = _bgnbd_data(x, t_x, TT, check_weights(weights, x.shape[0]))
-    theta = np.log([fit.r, fit.alpha, fit.a, fit.b])
-
-    def grad(th: FloatArray) -> FloatArray:
-        p = np.exp(th)
-        _, g = _bgnbd_ll((p[0], p[1], p[2], p[3]), data, True)
-        return g * p
-
-    return standard_errors(grad, theta, ("r", "alpha", "a", "b"), "BG/NBD")
+    cov = bgnbd_log_covariance(fit, frequency, recency, T, weights)
+    return standard_errors_from_covariance(np.log([fit.r, fit.alpha, fit.a, fit.b]), cov, ("r", "alpha", "a", "b"))
 
 
 def log_odds_dead(fit: BgNbdFit, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:

@@ -116,12 +116,10 @@ def check_purchase_data(
     return n_total
 
 
-def standard_errors(
-    log_gradient: Callable[[FloatArray], FloatArray], theta: FloatArray, names: tuple[str, ...], what: str
-) -> dict[str, float]:
-    """Asymptotic standard errors from the observed information: the Hessian of the log-likelihood
-    in the log-parameters ``theta`` by central differences of its gradient ``log_gradient``
-    (d ll / d theta), inverted; the delta method maps back (``se(θ) = θ · se(log θ)``)."""
+def log_covariance(log_gradient: Callable[[FloatArray], FloatArray], theta: FloatArray, what: str) -> FloatArray:
+    """Asymptotic covariance of the log-parameters ``theta`` from the observed information: the
+    Hessian of the log-likelihood by central differences of its gradient ``log_gradient``
+    (d ll / d theta), symmetrised and inverted (:class:`ClvFitError` when singular)."""
     k = theta.shape[0]
     h = 1e-5
     H = np.empty((k, k))
@@ -134,8 +132,21 @@ def standard_errors(
         cov = np.linalg.inv(-H)
     except np.linalg.LinAlgError as exc:
         raise ClvFitError(f"{what} information matrix is singular; no standard errors ({exc})") from exc
+    return np.asarray(0.5 * (cov + cov.T), dtype=np.float64)
+
+
+def standard_errors_from_covariance(theta: FloatArray, cov: FloatArray, names: tuple[str, ...]) -> dict[str, float]:
+    """Standard errors of the parameters ``exp(theta)`` by the delta method (``se(θ) = θ · se(log θ)``)."""
     se = np.exp(theta) * np.sqrt(np.clip(np.diag(cov), 0.0, None))
     return dict(zip(names, (float(v) for v in se), strict=True))
+
+
+def standard_errors(
+    log_gradient: Callable[[FloatArray], FloatArray], theta: FloatArray, names: tuple[str, ...], what: str
+) -> dict[str, float]:
+    """Asymptotic standard errors from the observed information (:func:`log_covariance`), mapped
+    back by the delta method."""
+    return standard_errors_from_covariance(theta, log_covariance(log_gradient, theta, what), names)
 
 
 def raise_if_at_bound(

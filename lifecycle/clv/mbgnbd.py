@@ -31,7 +31,8 @@ from lifecycle.clv.fitting import (
     minimise,
     near_bound,
     raise_if_at_bound,
-    standard_errors,
+    log_covariance,
+    standard_errors_from_covariance,
 )
 from lifecycle.clv.inputs import (
     FloatArray,
@@ -194,15 +195,15 @@ def fit_mbgnbd(
     )
 
 
-def mbgnbd_standard_errors(
+def mbgnbd_log_covariance(
     fit: MbgNbdFit,
     frequency: ArrayLike,
     recency: ArrayLike,
     T: ArrayLike,
     weights: ArrayLike | None = None,
-) -> dict[str, float]:
-    """Asymptotic standard errors of (r, alpha, a, b): Hessian in the log-parameters by central
-    differences of the analytic gradient, inverted, delta method back."""
+) -> FloatArray:
+    """Asymptotic covariance of the log-parameters from the observed information (analytic
+    gradient, Hessian by central differences; :func:`lifecycle.clv.fitting.log_covariance`)."""
     x, t_x, TT = as_1d("frequency", frequency), as_1d("recency", recency), as_1d("T", T)
     check_rft(x, t_x, TT)
     data = _patterns(x, t_x, TT, check_weights(weights, x.shape[0]))
@@ -213,7 +214,20 @@ def mbgnbd_standard_errors(
         _, g = _ll((p[0], p[1], p[2], p[3]), data, True)
         return g * p
 
-    return standard_errors(grad, theta, PARAM_NAMES, "MBG/NBD")
+    return log_covariance(grad, theta, "MBG/NBD")
+
+
+def mbgnbd_standard_errors(
+    fit: MbgNbdFit,
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+    weights: ArrayLike | None = None,
+) -> dict[str, float]:
+    """Asymptotic standard errors of (r, alpha, a, b): Hessian in the log-parameters by central
+    differences of the analytic gradient, inverted, delta method back."""
+    cov = mbgnbd_log_covariance(fit, frequency, recency, T, weights)
+    return standard_errors_from_covariance(np.log([fit.r, fit.alpha, fit.a, fit.b]), cov, PARAM_NAMES)
 
 
 def _log_odds_dead(fit: MbgNbdFit, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:

@@ -47,7 +47,8 @@ from lifecycle.clv.fitting import (
     minimise,
     near_bound,
     raise_if_at_bound,
-    standard_errors,
+    log_covariance,
+    standard_errors_from_covariance,
 )
 from lifecycle.clv.inputs import (
     FloatArray,
@@ -371,15 +372,15 @@ def fit_pareto_nbd(
     )
 
 
-def pareto_nbd_standard_errors(
+def pareto_nbd_log_covariance(
     fit: ParetoNbdFit,
     frequency: ArrayLike,
     recency: ArrayLike,
     T: ArrayLike,
     weights: ArrayLike | None = None,
-) -> dict[str, float]:
-    """Asymptotic standard errors of (r, alpha, s, beta) from the observed information
-    (:func:`lifecycle.clv.fitting.standard_errors` on the analytic gradient)."""
+) -> FloatArray:
+    """Asymptotic covariance of the log-parameters from the observed information (analytic
+    gradient, Hessian by central differences; :func:`lifecycle.clv.fitting.log_covariance`)."""
     x, t_x, TT = as_1d("frequency", frequency), as_1d("recency", recency), as_1d("T", T)
     check_rft(x, t_x, TT)
     data = _patterns(x, t_x, TT, check_weights(weights, x.shape[0]))
@@ -391,7 +392,20 @@ def pareto_nbd_standard_errors(
             _, g = _ll_and_grad((p[0], p[1], p[2], p[3]), data)
         return g * p
 
-    return standard_errors(grad, theta, PARAM_NAMES, "Pareto/NBD")
+    return log_covariance(grad, theta, "Pareto/NBD")
+
+
+def pareto_nbd_standard_errors(
+    fit: ParetoNbdFit,
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+    weights: ArrayLike | None = None,
+) -> dict[str, float]:
+    """Asymptotic standard errors of (r, alpha, s, beta) from the observed information
+    (:func:`lifecycle.clv.fitting.standard_errors` on the analytic gradient)."""
+    cov = pareto_nbd_log_covariance(fit, frequency, recency, T, weights)
+    return standard_errors_from_covariance(np.log([fit.r, fit.alpha, fit.s, fit.beta]), cov, PARAM_NAMES)
 
 
 def pareto_nbd_p_alive(fit: ParetoNbdFit, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> FloatArray:
