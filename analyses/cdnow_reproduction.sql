@@ -1,5 +1,5 @@
-{#- CDNOW reproduction: does this warehouse's CLV fit reproduce the published BG/NBD and
-    Gamma-Gamma estimates on the CDNOW sample?
+{#- CDNOW reproduction: does this warehouse's CLV fit reproduce the published BG/NBD,
+    Pareto/NBD and Gamma-Gamma estimates on the CDNOW sample?
 
     Load the CDNOW sample (2,357 customers, shipped with the `lifetimes` package as
     lifetimes/datasets/CDNOW_sample.txt: customer id, -, date yyyymmdd, -, amount) into a raw
@@ -20,15 +20,20 @@
 
     Its columns are documented in analyses/_analyses.yml. -#}
 
+{#- (model, row of clv_model_parameters, parameter, expression, published value) -#}
 {%- set parameters = [
-    ('bgnbd', 'r', 'fit.r', 0.2426),
-    ('bgnbd', 'alpha', 'fit.alpha / 7.0', 4.4136),
-    ('bgnbd', 'a', 'fit.a', 0.7929),
-    ('bgnbd', 'b', 'fit.b', 2.4259),
-    ('bgnbd', 'log_likelihood', 'fit.bgnbd_log_likelihood + repeats.repeat_purchases * ln(7.0)', -9582.43),
-    ('gamma_gamma', 'p', 'fit.p', 6.2496),
-    ('gamma_gamma', 'q', 'fit.q', 3.7442),
-    ('gamma_gamma', 'gamma', 'fit.gamma', 15.4435),
+    ('bgnbd', 'bg_nbd', 'r', 'fit.r', 0.2426),
+    ('bgnbd', 'bg_nbd', 'alpha', 'fit.alpha / 7.0', 4.4136),
+    ('bgnbd', 'bg_nbd', 'a', 'fit.a', 0.7929),
+    ('bgnbd', 'bg_nbd', 'b', 'fit.b', 2.4259),
+    ('bgnbd', 'bg_nbd', 'log_likelihood', 'fit.purchase_model_log_likelihood + repeats.repeat_purchases * ln(7.0)', -9582.43),
+    ('pareto_nbd', 'pareto_nbd', 'r', 'fit.r', 0.5533),
+    ('pareto_nbd', 'pareto_nbd', 'alpha', 'fit.alpha / 7.0', 10.58),
+    ('pareto_nbd', 'pareto_nbd', 's', 'fit.s', 0.6062),
+    ('pareto_nbd', 'pareto_nbd', 'beta', 'fit.beta / 7.0', 11.67),
+    ('gamma_gamma', 'bg_nbd', 'p', 'fit.p', 6.2496),
+    ('gamma_gamma', 'bg_nbd', 'q', 'fit.q', 3.7442),
+    ('gamma_gamma', 'bg_nbd', 'gamma', 'fit.gamma', 15.4435),
 ] -%}
 
 with
@@ -56,7 +61,7 @@ repeats as (
 
 fitted as (
 
-    {% for clv_model, parameter, expression, published in parameters %}
+    {% for clv_model, purchase_model, parameter, expression, published in parameters %}
         select
             '{{ clv_model }}' as clv_model,
             '{{ parameter }}' as parameter,
@@ -65,6 +70,7 @@ fitted as (
             fit.model_status
         from clv_model_parameters as fit
         cross join repeats
+        where fit.purchase_model = '{{ purchase_model }}'
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 

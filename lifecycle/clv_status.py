@@ -10,11 +10,13 @@ doc block ``clv_model_status`` in ``models/intermediate/clv/_clv__docs.md`` desc
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from lifecycle.clv import BgNbdFit, ClvFitError, GammaGammaFit, p_alive
+from lifecycle.clv import ClvFitError, GammaGammaFit
+from lifecycle.clv.models import PurchaseModel
 
 #: The statuses of ``clv_model_parameters.model_status`` (and of each model's own status).
 MODEL_STATUSES = ("fitted", "insufficient_data", "not_converged", "degenerate")
@@ -35,8 +37,12 @@ DEGENERATE_ALIVE_SHARE = 0.99
 DEGENERATE_MIN_SPEND_CV = 1e-3
 DEGENERATE_SPEND_RATIO = 10.0
 
-PURCHASE_MODEL = "the purchase model (BG/NBD)"
 SPEND_MODEL = "the spend model (Gamma-Gamma)"
+
+
+def purchase_model_words(label: str) -> str:
+    """How the reasons name a purchase model: ``the purchase model (BG/NBD)``."""
+    return f"the purchase model ({label})"
 
 
 @dataclass(frozen=True)
@@ -51,22 +57,74 @@ class ModelFailure:
 
 
 @dataclass(frozen=True)
-class FitOutcome:
-    """The CLV fits of one build: each model is fitted or carries a :class:`ModelFailure`.
+class PurchaseOutcome:
+    """One purchase model (of :data:`lifecycle.clv.models.PURCHASE_MODELS`) on one data set: its fit
+    and the covariance of its log-parameters, or a :class:`ModelFailure`."""
 
-    The purchase model (BG/NBD) alone gives p_alive and expected purchases; the spend model
-    (Gamma-Gamma) alone gives the expected spend per purchase; revenue and CLV need both.
-    """
-
-    bgnbd: BgNbdFit | None
-    gamma_gamma: GammaGammaFit | None
-    bgnbd_failure: ModelFailure | None = None
-    gamma_gamma_failure: ModelFailure | None = None
+    model: PurchaseModel
+    fit: Any | None
+    failure: ModelFailure | None = None
+    log_cov: np.ndarray | None = None
     fit_seconds: float = 0.0
 
     @property
-    def bgnbd_status(self) -> str:
-        return "fitted" if self.bgnbd_failure is None else self.bgnbd_failure.status
+    def status(self) -> str:
+        return "fitted" if self.failure is None else self.failure.status
+
+    @property
+    def standard_errors(self) -> dict[str, float] | None:
+        if self.fit is None or self.log_cov is None:
+            return None
+        return self.model.standard_errors(self.fit, self.log_cov)
+
+
+@dataclass(frozen=True)
+class FitOutcome:
+    """The CLV fits of one build: every purchase model, the spend model (Gamma-Gamma) and which
+    purchase model the marts use (``chosen``, None when none can be used).
+
+    The chosen purchase model alone gives p_alive and expected purchases; the spend model alone
+    gives the expected spend per purchase; revenue and CLV need both.
+    """
+
+    purchase: tuple[PurchaseOutcome, ...]
+    gamma_gamma: GammaGammaFit | None
+    gamma_gamma_failure: ModelFailure | None = None
+    chosen: str | None = None
+    choice_reason: str = ""
+    fit_seconds: float = 0.0
+    #: The model the build asked for (the var clv_model): ``auto`` or a model name.
+    setting: str = "auto"
+
+    def outcome(self, name: str) -> PurchaseOutcome:
+        for o in self.purchase:
+            if o.model.name == name:
+                return o
+        raise KeyError(name)
+
+    @property
+    def chosen_outcome(self) -> PurchaseOutcome | None:
+        return None if self.chosen is None else self.outcome(self.chosen)
+
+    @property
+    def purchase_failure(self) -> ModelFailure | None:
+        """Why the build has no purchase model: the pinned model's failure, or (auto) the first
+        model's when every model failed; None when a model was chosen."""
+        if self.chosen is not None:
+            return None
+        wanted = self.purchase[0] if self.setting == "auto" else self.outcome(self.setting)
+        return wanted.failure
+
+    @property
+    def purchase_label(self) -> str:
+        if self.chosen is not None:
+            return self.outcome(self.chosen).model.label
+        return (self.purchase[0] if self.setting == "auto" else self.outcome(self.setting)).model.label
+
+    @property
+    def purchase_status(self) -> str:
+        failure = self.purchase_failure
+        return "fitted" if failure is None else failure.status
 
     @property
     def gamma_gamma_status(self) -> str:
@@ -74,39 +132,40 @@ class FitOutcome:
 
     @property
     def status(self) -> str:
-        """``fitted`` when both models are; otherwise the purchase model's failure, else the
-        spend model's."""
-        failure = self.bgnbd_failure or self.gamma_gamma_failure
+        """``fitted`` when a purchase model was chosen and the spend model fitted; otherwise the
+        purchase model's failure, else the spend model's."""
+        failure = self.purchase_failure or self.gamma_gamma_failure
         return "fitted" if failure is None else failure.status
 
     @property
     def reason(self) -> str:
         """What the status means for the marts, in plain words."""
-        if self.bgnbd_failure is None and self.gamma_gamma_failure is None:
-            return "Both models were fitted: every buyer has p_alive, expected purchases, expected spend and CLV."
-        if self.bgnbd_failure is not None:
+        purchase_failure = self.purchase_failure
+        label = self.purchase_label
+        if purchase_failure is None and self.gamma_gamma_failure is None:
+            return (
+                f"{self.choice_reason} Both models were fitted: every buyer has p_alive, expected purchases, "
+                "expected spend and CLV."
+            ).strip()
+        if purchase_failure is not None:
             lost = (
                 "No purchase predictions are made (p_alive, expected purchases, revenue and CLV are "
                 "empty) and lifecycle stages come from purchase cadence alone."
             )
             if self.gamma_gamma_failure is None:
                 lost += " The spend model was fitted: expected spend per purchase is still given."
-            return f"{self.bgnbd_failure.reason} {lost}"
+            return f"{purchase_failure.reason} {lost}"
         assert self.gamma_gamma_failure is not None
         return (
-            f"{self.gamma_gamma_failure.reason} The purchase model (BG/NBD) was fitted, so p_alive, "
+            f"{self.gamma_gamma_failure.reason} The purchase model ({label}) was fitted, so p_alive, "
             "expected purchases and the at-risk rule still apply; expected spend, predicted revenue "
             "and CLV are empty."
         )
 
     @property
     def detail(self) -> str:
-        parts = [
-            f"{name}: {f.detail}"
-            for name, f in (("BG/NBD", self.bgnbd_failure), ("Gamma-Gamma", self.gamma_gamma_failure))
-            if f is not None
-        ]
-        return "; ".join(parts)
+        failures = [(self.purchase_label, self.purchase_failure), ("Gamma-Gamma", self.gamma_gamma_failure)]
+        return "; ".join(f"{name}: {f.detail}" for name, f in failures if f is not None)
 
 
 def plain_reason(model: str, error: ClvFitError) -> str:
@@ -185,27 +244,32 @@ def model_failure(model: str, error: ClvFitError) -> ModelFailure:
     return ModelFailure(error.status, plain_reason(model, error), str(error), iterations)
 
 
-def degenerate_bgnbd(bg: BgNbdFit, buyers: pd.DataFrame) -> ClvFitError | None:
-    """A converged BG/NBD optimum that says nobody ever churns (thresholds above)."""
-    dropout = bg.a / (bg.a + bg.b)
+def degenerate_purchase_model(model: PurchaseModel, fit: Any, buyers: pd.DataFrame) -> ClvFitError | None:
+    """A converged purchase-model optimum that says nobody ever churns (thresholds above): the
+    mean dropout probability after a purchase a / (a + b) (BG/NBD, MBG/NBD) or the expected
+    dropouts over the longest tenure, s / beta * max(T) (Pareto/NBD), below DEGENERATE_MAX_DROPOUT;
+    or p_alive >= DEGENERATE_P_ALIVE for at least DEGENERATE_ALIVE_SHARE of the repeat buyers."""
+    T_all = buyers["tenure_days"].to_numpy(dtype=float)
+    if model.name == "pareto_nbd":
+        dropout = fit.s / fit.beta * float(T_all.max(initial=0.0))
+    else:
+        dropout = fit.a / (fit.a + fit.b)
     if dropout < DEGENERATE_MAX_DROPOUT:
         return ClvFitError(
-            f"BG/NBD mean dropout probability a/(a+b) = {dropout:.3g} < {DEGENERATE_MAX_DROPOUT:g}",
+            f"{model.label} mean dropout {dropout:.3g} < {DEGENERATE_MAX_DROPOUT:g}",
             "degenerate",
-            {"dropout": dropout, "iterations": bg.iterations},
+            {"dropout": dropout, "iterations": fit.iterations},
         )
     x = buyers["frequency"].to_numpy(dtype=float)
     rep = x > 0
-    alive = p_alive(
-        bg, x[rep], buyers["recency_days"].to_numpy(dtype=float)[rep], buyers["tenure_days"].to_numpy(dtype=float)[rep]
-    )
+    alive = model.p_alive(fit, x[rep], buyers["recency_days"].to_numpy(dtype=float)[rep], T_all[rep])
     share = float((alive >= DEGENERATE_P_ALIVE).mean()) if rep.any() else 1.0
     if share >= DEGENERATE_ALIVE_SHARE:
         return ClvFitError(
-            f"BG/NBD p_alive >= {DEGENERATE_P_ALIVE:g} for {100 * share:.1f}% of repeat buyers "
+            f"{model.label} p_alive >= {DEGENERATE_P_ALIVE:g} for {100 * share:.1f}% of repeat buyers "
             f"(threshold {100 * DEGENERATE_ALIVE_SHARE:g}%)",
             "degenerate",
-            {"alive_share": share, "iterations": bg.iterations},
+            {"alive_share": share, "iterations": fit.iterations},
         )
     return None
 

@@ -30,25 +30,16 @@
     )
 {%- endmacro %}
 
-{#- BG/NBD probability of being alive (Fader, Hardie & Lee 2005, eq. 11) in SQL, from frequency x,
-    recency t_x and tenure T in days and the fitted parameters; 1 for one-time buyers. The exponent
-    is clamped so a long-gone customer gets 0 instead of an overflow. Null when the purchase model
-    was not fitted (its parameters are null, clv_model_parameters.model_status): no p_alive. #}
-{% macro bgnbd_p_alive(x, t_x, tenure, r, alpha, a, b) -%}
-    case
-        when {{ r }} is null or {{ alpha }} is null or {{ a }} is null or {{ b }} is null then null
-        when {{ x }} = 0 then 1.0
-        else 1.0 / (1.0 + exp(least(
-            ln({{ a }}) - ln({{ b }} + {{ x }} - 1)
-            + ({{ r }} + {{ x }}) * (ln({{ alpha }} + {{ tenure }}) - ln({{ alpha }} + {{ t_x }})),
-            700
-        )))
-    end
-{%- endmacro %}
-
 {#- The flags behind the stage, as boolean expressions. -#}
-{% macro lifecycle_is_churned(days_since_last_purchase, churn_threshold_days) -%}
-    coalesce({{ days_since_last_purchase }} > {{ churn_threshold_days }}, false)
+{#- Churned: silent beyond the churn threshold, unless the purchase model still finds the customer
+    more likely alive than not (p_alive at least the var churned_max_p_alive): then the long
+    silence makes them at risk, not churned, so a churned customer's p_alive always says so. Where
+    p_alive is null (no purchase model, or BG/NBD's one-time buyers) cadence alone decides. #}
+{% macro lifecycle_is_churned(days_since_last_purchase, churn_threshold_days, p_alive) -%}
+    (
+        coalesce({{ days_since_last_purchase }} > {{ churn_threshold_days }}, false)
+        and not coalesce({{ p_alive }} >= {{ var('churned_max_p_alive') }}, false)
+    )
 {%- endmacro %}
 
 {#- The p_alive at-risk rule: p_alive below the var at_risk_p_alive. Skipped (false) when p_alive

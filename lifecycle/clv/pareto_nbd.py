@@ -44,10 +44,10 @@ from lifecycle.clv.fitting import (
     check_finite_log_likelihood,
     check_penalizer,
     check_purchase_data,
+    log_covariance,
     minimise,
     near_bound,
     raise_if_at_bound,
-    log_covariance,
     standard_errors_from_covariance,
 )
 from lifecycle.clv.inputs import (

@@ -24,7 +24,7 @@ predictions as (
 
 lifecycle as (
 
-    {#- The build's one p_alive: the as-of row of the lifecycle snapshots (macro bgnbd_p_alive). #}
+    {#- The build's one p_alive: the as-of row of the lifecycle snapshots (the chosen purchase model's). #}
     select * from {{ ref('int_customer_snapshots_staged') }}
     where is_as_of_date
 

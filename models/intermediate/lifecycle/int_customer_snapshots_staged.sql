@@ -5,9 +5,32 @@
     rows. #}
 with
 
-snapshots as (
+summarised as (
 
     select * from {{ ref('int_customer_snapshots_summarised') }}
+
+),
+
+patterns as (
+
+    select * from {{ ref('int_customer_snapshot_patterns_scored') }}
+
+),
+
+snapshots as (
+
+    {#- The build's one p_alive: the chosen purchase model's, scored once per distinct
+        (frequency, recency_days, tenure_days); null without a purchase or a purchase model, and
+        for BG/NBD's one-time buyers (lifecycle.clv_pipeline.reported_p_alive). #}
+    select
+        summarised.*,
+        patterns.p_alive
+    from summarised
+    left join patterns
+        on
+            summarised.frequency = patterns.frequency
+            and summarised.recency_days = patterns.recency_days
+            and summarised.days_since_first_purchase = patterns.tenure_days
 
 ),
 
@@ -59,7 +82,7 @@ flags as (
 
     select
         *,
-        {{ lifecycle_is_churned('days_since_last_purchase', 'churn_threshold_days') }} as is_churned,
+        {{ lifecycle_is_churned('days_since_last_purchase', 'churn_threshold_days', 'p_alive') }} as is_churned,
         {{ lifecycle_has_low_p_alive('p_alive') }} as has_low_p_alive,
         {{ lifecycle_is_at_risk('days_since_last_purchase', 'at_risk_threshold_days', 'p_alive') }} as is_at_risk,
         {{ lifecycle_is_reactivated('reactivation_window_max_gap_days', 'churn_threshold_days') }} as is_reactivated,

@@ -2,7 +2,7 @@
     it stood at the end of that day, with every input the lifecycle rules need, computed here only
     (customer_lifecycle is the as-of row of this chain): purchase days, gaps, days since the first
     and last purchase, purchase days in the trailing 365 days, the reactivation gap, the advocacy
-    signal and the BG/NBD probability of being alive over this build's fitted parameters. Each
+    signal and the purchase model's inputs (frequency, recency, tenure) at the snapshot. Each
     purchase day holds the customer's running state until the next one, so a snapshot finds its
     state (and the state 365 days before it) by one range join on that interval: no sort of the
     snapshots, no aggregate over them; the trailing windows use small range joins. #}
@@ -23,12 +23,6 @@ purchase_days as (
 interactions as (
 
     select * from {{ ref('int_customer_interactions_unioned') }}
-
-),
-
-parameters as (
-
-    select * from {{ ref('int_clv_models_fitted') }}
 
 ),
 
@@ -173,18 +167,13 @@ summarised as (
 final as (
 
     select
-        summarised.*,
-        case
-            when summarised.has_purchased
-                then {{ bgnbd_p_alive(
-                    'summarised.purchase_days - 1',
-                    dbt.datediff('summarised.first_purchase_date', 'summarised.last_purchase_date', 'day'),
-                    'summarised.days_since_first_purchase',
-                    'parameters.r', 'parameters.alpha', 'parameters.a', 'parameters.b'
-                ) }}
-        end as p_alive
+        *,
+        {#- The purchase model's inputs at the snapshot (days): frequency = purchase_days - 1,
+            recency_days, tenure_days = days_since_first_purchase; p_alive is scored on them
+            (int_customer_snapshot_patterns_scored). #}
+        case when has_purchased then purchase_days - 1 end as frequency,
+        {{ dbt.datediff('first_purchase_date', 'last_purchase_date', 'day') }} as recency_days
     from summarised
-    cross join parameters
 
 )
 
