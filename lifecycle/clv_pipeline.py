@@ -349,7 +349,8 @@ def parameters_rows(
     for column in _INT_COLUMNS:
         out[column] = pd.Series(pd.array(out[column].tolist(), dtype=pd.ArrowDtype(pa.int64())))
     for column in ("model_status_detail", "purchase_model_status_reason", "log_covariance"):
-        out[column] = pd.Series(pd.array(out[column].tolist(), dtype=pd.ArrowDtype(pa.string())))
+        text = [None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v) for v in out[column]]
+        out[column] = pd.Series(pd.array(text, dtype=pd.ArrowDtype(pa.string())))
     return out
 
 
@@ -397,7 +398,7 @@ def fits_from_parameters(rows: pd.DataFrame) -> StoredFits:
         message="stored",
     )
     cov = row.get("log_covariance")
-    log_cov = None if cov is None or (isinstance(cov, float) and math.isnan(cov)) else np.array(json.loads(str(cov)))
+    log_cov = None if cov is None or pd.isna(cov) else np.array(json.loads(str(cov)))
     return StoredFits(model, fit, log_cov, gg)
 
 

@@ -9,6 +9,7 @@ backtest breakdowns) and that the frames load into DuckDB with the types the mar
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 from datetime import date, datetime, timedelta
 
@@ -20,25 +21,56 @@ import yaml
 
 from lifecycle import clv, paths
 from lifecycle.clv import BgNbdFit, ClvFitError, GammaGammaFit
+from lifecycle.clv.models import PURCHASE_MODELS
 from lifecycle.clv_pipeline import (
     NEXT_PURCHASE_MIN_P_ALIVE,
     ClvSettings,
+    StoredFits,
     as_date,
     backtest,
     calibration_summary,
+    choose_model,
     fit_models,
     fit_outcome,
     fits_from_parameters,
+    holdout_score,
     p_alive_crossing_days,
-    parameters_row,
+    parameters_rows,
+    reported_p_alive,
     score_customers,
+    score_snapshot_patterns,
     settings_from_config,
 )
-from lifecycle.clv_status import DEGENERATE_ALIVE_SHARE, DEGENERATE_P_ALIVE, MODEL_STATUSES
+from lifecycle.clv_status import (
+    DEGENERATE_ALIVE_SHARE,
+    DEGENERATE_P_ALIVE,
+    MODEL_STATUSES,
+    FitOutcome,
+    ModelFailure,
+    PurchaseOutcome,
+)
 
 AS_OF = date(2026, 9, 30)
 TRUE_BG = {"r": 0.5, "alpha": 40.0, "a": 0.8, "b": 3.0}
 TRUE_GG = {"p": 6.0, "q": 4.0, "gamma": 15.0}
+
+
+BG_MODEL = PURCHASE_MODELS["bg_nbd"]
+
+
+def _fits(bg: BgNbdFit | None, gg: GammaGammaFit | None) -> StoredFits:
+    """The stored fits of a build whose chosen purchase model is ``bg`` (BG/NBD)."""
+    return StoredFits(None if bg is None else BG_MODEL, bg, None, gg)
+
+
+def _outcome(bg: BgNbdFit, gg: GammaGammaFit) -> FitOutcome:
+    """A fit outcome with ``bg`` chosen (the other purchase models not fitted)."""
+    others = tuple(
+        PurchaseOutcome(m, None, ModelFailure("insufficient_data", "not fitted here", "not fitted here"))
+        for name, m in PURCHASE_MODELS.items()
+        if name != "bg_nbd"
+    )
+    return FitOutcome((PurchaseOutcome(BG_MODEL, bg), *others), gg, None, "bg_nbd", "BG/NBD is given.", 0.0, "bg_nbd")
 
 
 def _bg(r: float = 0.5, alpha: float = 40.0, a: float = 0.8, b: float = 3.0) -> BgNbdFit:
@@ -127,7 +159,7 @@ def simulated() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def simulated_fit(simulated: pd.DataFrame) -> tuple[BgNbdFit, GammaGammaFit]:
-    return fit_models(simulated, ClvSettings())
+    return fit_models(simulated, ClvSettings(clv_model="bg_nbd"))
 
 
 # ----------------------------------------------------------------------------- settings, dates
@@ -156,9 +188,10 @@ def test_settings_defaults_match_dbt_project_vars() -> None:
         ({"holdout_days": 0}, "clv_holdout_days must be positive, got 0"),
         ({"at_risk_p_alive": 1.0}, "at_risk_p_alive must be in [0, 1), got 1.0"),
         ({"at_risk_p_alive": -0.1}, "at_risk_p_alive must be in [0, 1)"),
+        ({"clv_model": "lifetimes"}, "clv_model must be one of auto, bg_nbd, mbg_nbd, pareto_nbd, got 'lifetimes'"),
     ],
 )
-def test_settings_reject_invalid_vars(kwargs: dict[str, float], message: str) -> None:
+def test_settings_reject_invalid_vars(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError) as info:
         ClvSettings(**kwargs)  # type: ignore[arg-type]
     assert message in str(info.value)
@@ -173,10 +206,15 @@ def test_settings_accept_boundary_values() -> None:
 def test_settings_from_config_reads_every_var_as_text_or_number() -> None:
     # dbt renders "{{ var(...) }}" in a config as a number, or as text when a var is given as text.
     as_numbers = {"horizon_days": 90, "annual_discount_rate": 0.05, "holdout_days": 30}
-    as_numbers |= {"min_repeat_buyers": 20, "at_risk_p_alive": 0.2}
+    as_numbers |= {"min_repeat_buyers": 20, "at_risk_p_alive": 0.2, "interval_seed": 7}
     as_text = {key: str(value) for key, value in as_numbers.items()}
     expected = ClvSettings(
-        horizon_days=90, annual_discount_rate=0.05, holdout_days=30, min_repeat_buyers=20, at_risk_p_alive=0.2
+        horizon_days=90,
+        annual_discount_rate=0.05,
+        holdout_days=30,
+        min_repeat_buyers=20,
+        at_risk_p_alive=0.2,
+        interval_seed=7,
     )
     assert settings_from_config(as_text) == expected
     assert settings_from_config(as_numbers) == expected
@@ -197,6 +235,8 @@ def test_clv_models_config_passes_each_setting_its_dbt_var() -> None:
         "holdout_days": "clv_holdout_days",
         "min_repeat_buyers": "clv_min_repeat_buyers",
         "at_risk_p_alive": "at_risk_p_alive",
+        "clv_model": "clv_model",
+        "interval_seed": "clv_interval_seed",
     }
     for name in python_models:
         assert configs[name]["clv_settings"] == {k: f"{{{{ var('{v}') }}}}" for k, v in var_of.items()}, name
@@ -251,7 +291,7 @@ def test_fit_models_recovers_simulated_parameters(
 
 def test_fit_models_ignores_rows_without_purchases(simulated: pd.DataFrame) -> None:
     sub = simulated.head(3000)
-    bg, gg = fit_models(sub, ClvSettings())
+    bg, gg = fit_models(sub, ClvSettings(clv_model="bg_nbd"))
     prospects = pd.DataFrame(
         {
             "customer_id": ["P1", "P2"],
@@ -262,32 +302,32 @@ def test_fit_models_ignores_rows_without_purchases(simulated: pd.DataFrame) -> N
             "margin_rate": [np.nan, np.nan],
         }
     )
-    bg2, gg2 = fit_models(pd.concat([prospects, sub], ignore_index=True), ClvSettings())
+    bg2, gg2 = fit_models(pd.concat([prospects, sub], ignore_index=True), ClvSettings(clv_model="bg_nbd"))
     assert bg2.n_customers == bg.n_customers == 3000
     assert bg2.params == pytest.approx(bg.params, rel=1e-12)
     assert gg2.params == pytest.approx(gg.params, rel=1e-12)
 
 
 def _status(outcome: object) -> tuple[str, str, str]:
-    return outcome.status, outcome.bgnbd_status, outcome.gamma_gamma_status  # type: ignore[attr-defined]
+    return outcome.status, outcome.purchase_status, outcome.gamma_gamma_status  # type: ignore[attr-defined]
 
 
 def test_no_buyer_is_insufficient_data() -> None:
     for summary in (_summary([], [], []), _summary([np.nan] * 5, [np.nan] * 5, [np.nan] * 5)):
-        outcome = fit_outcome(summary, ClvSettings())
+        outcome = fit_outcome(summary, ClvSettings(clv_model="bg_nbd"))
         assert _status(outcome) == ("insufficient_data",) * 3
-        assert outcome.bgnbd is None and outcome.gamma_gamma is None
+        assert outcome.chosen is None and outcome.gamma_gamma is None
         assert outcome.reason.startswith("No customer bought anything on or before the as-of date")
         assert "no customer has a purchase on or before as_of_date" in outcome.detail
     with pytest.raises(ClvFitError, match="No customer bought anything") as info:
-        fit_models(_summary([], [], []), ClvSettings())
+        fit_models(_summary([], [], []), ClvSettings(clv_model="bg_nbd"))
     assert info.value.status == "insufficient_data"
 
 
 def test_no_repeat_buyer_is_insufficient_data_in_plain_words() -> None:
     n = 500
     summary = _summary(np.zeros(n), np.zeros(n), np.arange(n) % 300 + 10)
-    outcome = fit_outcome(summary, ClvSettings())
+    outcome = fit_outcome(summary, ClvSettings(clv_model="bg_nbd"))
     assert _status(outcome) == ("insufficient_data",) * 3
     assert outcome.reason.startswith(
         "No customer bought on more than one day; the purchase model (BG/NBD) needs at least 10 repeat "
@@ -302,42 +342,45 @@ def test_few_repeat_buyers_is_insufficient_data_and_uses_the_var() -> None:
     x = np.zeros(n)
     x[:5] = 2  # 5 repeat buyers < clv_min_repeat_buyers = 10
     summary = _summary(x, np.where(x > 0, 50.0, 0.0), np.full(n, 400.0), np.where(x > 0, 20.0 + np.arange(n), np.nan))
-    outcome = fit_outcome(summary, ClvSettings())
-    assert outcome.bgnbd_status == "insufficient_data"
+    outcome = fit_outcome(summary, ClvSettings(clv_model="bg_nbd"))
+    assert outcome.purchase_status == "insufficient_data"
     assert outcome.reason.startswith("Only 5 of 1000 customers bought on more than one day;")
     assert "(0.50%)" in outcome.detail
     # The threshold is the dbt var: with clv_min_repeat_buyers = 20 a tenfold larger share fails too.
     x[:15] = 2
     summary = _summary(x, np.where(x > 0, 50.0, 0.0), np.full(n, 400.0), np.where(x > 0, 20.0 + np.arange(n), np.nan))
-    outcome = fit_outcome(summary, ClvSettings(min_repeat_buyers=20))
-    assert outcome.bgnbd_status == outcome.gamma_gamma_status == "insufficient_data"
+    outcome = fit_outcome(summary, ClvSettings(clv_model="bg_nbd", min_repeat_buyers=20))
+    assert outcome.purchase_status == outcome.gamma_gamma_status == "insufficient_data"
     assert "Only 15 of 1000 customers" in outcome.reason and "needs at least 20 repeat buyers" in outcome.reason
     assert "Only 15 repeat buyers spent a positive amount" not in outcome.reason  # the purchase model's reason first
-    assert fit_outcome(summary, ClvSettings(min_repeat_buyers=15)).bgnbd_status != "insufficient_data"
+    assert (
+        fit_outcome(summary, ClvSettings(clv_model="bg_nbd", min_repeat_buyers=15)).purchase_status
+        != "insufficient_data"
+    )
 
 
 def test_too_few_buyers_is_insufficient_data() -> None:
     summary = _summary([2, 1, 0], [30, 10, 0], [100, 50, 20])
-    outcome = fit_outcome(summary, ClvSettings(min_repeat_buyers=1))
-    assert outcome.bgnbd_status == "insufficient_data"
+    outcome = fit_outcome(summary, ClvSettings(clv_model="bg_nbd", min_repeat_buyers=1))
+    assert outcome.purchase_status == "insufficient_data"
     assert outcome.reason.startswith("Only 3 customers bought anything; the purchase model (BG/NBD) needs at least 30")
 
 
 def test_spend_model_failing_alone_keeps_purchase_predictions(simulated: pd.DataFrame) -> None:
     no_spend = simulated.head(3000).assign(avg_repeat_day_revenue=0.0)
-    outcome = fit_outcome(no_spend, ClvSettings())
+    outcome = fit_outcome(no_spend, ClvSettings(clv_model="bg_nbd"))
     assert _status(outcome) == ("insufficient_data", "fitted", "insufficient_data")
-    assert outcome.bgnbd is not None and outcome.gamma_gamma is None
+    assert outcome.chosen is not None and outcome.gamma_gamma is None
     assert outcome.reason.startswith(
         "No repeat buyer spent a positive amount on their repeat purchases; the spend model (Gamma-Gamma) "
         "needs at least 10 (var clv_min_repeat_buyers)"
     )
     assert "The purchase model (BG/NBD) was fitted" in outcome.reason
     with pytest.raises(ClvFitError, match="the spend model"):
-        fit_models(no_spend, ClvSettings())
+        fit_models(no_spend, ClvSettings(clv_model="bg_nbd"))
     # Scoring keeps expected purchases (and p_alive, the SQL macro, needs only the purchase model);
     # spend, revenue and CLV are null.
-    out = score_customers(no_spend, outcome.bgnbd, None, AS_OF, ClvSettings())
+    out = score_customers(no_spend, _fits(outcome.chosen_outcome.fit, None), AS_OF, ClvSettings(clv_model="bg_nbd"))
     assert out["expected_purchases_90d"].notna().all() and out["expected_purchases_horizon"].notna().all()
     assert out[["expected_avg_order_value", "predicted_revenue", "predicted_clv"]].isna().all().all()
     assert out["low_p_alive_from_date"].notna().any()
@@ -346,15 +389,15 @@ def test_spend_model_failing_alone_keeps_purchase_predictions(simulated: pd.Data
 
 
 def test_forced_non_convergence_is_not_converged(simulated: pd.DataFrame) -> None:
-    outcome = fit_outcome(simulated.head(3000), ClvSettings(max_iter=1))
+    outcome = fit_outcome(simulated.head(3000), ClvSettings(clv_model="bg_nbd", max_iter=1))
     assert _status(outcome) == ("not_converged",) * 3
     assert outcome.reason.startswith(
         "The purchase model (BG/NBD) could not settle on a stable fit after 2 optimiser iterations"
     )
     assert "BG/NBD optimiser did not converge" in outcome.detail
     assert "Gamma-Gamma optimiser did not converge" in outcome.detail
-    row = parameters_row(outcome, None, AS_OF, ClvSettings()).iloc[0]
-    assert (row["bgnbd_iterations"], row["gamma_gamma_iterations"]) == (2, 2)
+    row = parameters_rows(outcome, AS_OF, ClvSettings(clv_model="bg_nbd")).set_index("purchase_model").loc["bg_nbd"]
+    assert (row["purchase_model_iterations"], row["gamma_gamma_iterations"]) == (2, 2)
     assert not row["is_converged"]
 
 
@@ -364,8 +407,8 @@ def test_nobody_ever_churning_is_degenerate() -> None:
     x = 1.0 + np.arange(n) % 6
     T = 60.0 + 3 * np.arange(n)
     summary = _summary(x, T, T, 20.0 + np.arange(n) % 37)
-    outcome = fit_outcome(summary, ClvSettings())
-    assert outcome.bgnbd_status == "degenerate" and outcome.status == "degenerate"
+    outcome = fit_outcome(summary, ClvSettings(clv_model="bg_nbd"))
+    assert outcome.purchase_status == "degenerate" and outcome.status == "degenerate"
     assert outcome.gamma_gamma_status == "fitted"
     assert "sees no customer stop buying" in outcome.reason or "never stop buying" in outcome.reason
     assert "expected spend per purchase is still given" in outcome.reason
@@ -378,21 +421,26 @@ def test_p_alive_near_one_for_every_repeat_buyer_is_degenerate(monkeypatch: pyte
 
     monkeypatch.setattr(status, "DEGENERATE_MAX_DROPOUT", 0.0)
     x, t_x, T = clv.simulate_bgnbd(3000, r=0.5, alpha=40.0, a=0.05, b=500.0, T=(30, 1095), seed=0, integer_days=True)
-    outcome = fit_outcome(_summary(x, t_x, T, np.where(x > 0, 25.0 + x, np.nan)), ClvSettings())
+    outcome = fit_outcome(_summary(x, t_x, T, np.where(x > 0, 25.0 + x, np.nan)), ClvSettings(clv_model="bg_nbd"))
     alive = clv.p_alive(clv.fit_bgnbd(x, t_x, T), x[x > 0], t_x[x > 0], T[x > 0])
     share = float((alive >= DEGENERATE_P_ALIVE).mean())
     assert share >= DEGENERATE_ALIVE_SHARE  # the data set does what it is meant to
-    assert outcome.bgnbd_status == "degenerate"
+    assert outcome.purchase_status == "degenerate"
     assert f"{100 * share:.0f}% of repeat buyers still active" in outcome.reason
     assert "p_alive >= 0.99 for 99.1% of repeat buyers" in outcome.detail
     # Just below the share threshold the same optimum is accepted.
     monkeypatch.setattr(status, "DEGENERATE_ALIVE_SHARE", share + 1e-9)
-    assert fit_outcome(_summary(x, t_x, T, np.where(x > 0, 25.0 + x, np.nan)), ClvSettings()).bgnbd_status == "fitted"
+    assert (
+        fit_outcome(
+            _summary(x, t_x, T, np.where(x > 0, 25.0 + x, np.nan)), ClvSettings(clv_model="bg_nbd")
+        ).purchase_status
+        == "fitted"
+    )
 
 
 def test_equal_spend_is_a_degenerate_spend_model(simulated: pd.DataFrame) -> None:
     flat = simulated.head(3000).assign(avg_repeat_day_revenue=lambda d: np.where(d["frequency"] > 0, 20.0, np.nan))
-    outcome = fit_outcome(flat, ClvSettings())
+    outcome = fit_outcome(flat, ClvSettings(clv_model="bg_nbd"))
     assert _status(outcome) == ("degenerate", "fitted", "degenerate")
     assert outcome.reason.startswith("Every repeat buyer spends (nearly) the same per purchase day")
 
@@ -400,39 +448,50 @@ def test_equal_spend_is_a_degenerate_spend_model(simulated: pd.DataFrame) -> Non
 def test_statuses_are_the_documented_ones(simulated: pd.DataFrame) -> None:
     assert MODEL_STATUSES == ("fitted", "insufficient_data", "not_converged", "degenerate")
     assert set(MODEL_STATUSES) - {"fitted"} == set(clv.FIT_FAILURES) - {"invalid_input"}
-    outcome = fit_outcome(simulated.head(3000), ClvSettings())
+    outcome = fit_outcome(simulated.head(3000), ClvSettings(clv_model="bg_nbd"))
     assert _status(outcome) == ("fitted",) * 3
     assert outcome.detail == ""
 
 
 def test_parameters_row_when_not_fitted_is_typed_and_null() -> None:
     n = 500
-    outcome = fit_outcome(_summary(np.zeros(n), np.zeros(n), np.arange(n) % 300 + 10), ClvSettings())
-    row = parameters_row(outcome, None, AS_OF, ClvSettings())
+    outcome = fit_outcome(_summary(np.zeros(n), np.zeros(n), np.arange(n) % 300 + 10), ClvSettings(clv_model="bg_nbd"))
+    row = parameters_rows(outcome, AS_OF, ClvSettings(clv_model="bg_nbd"))
+    assert row["purchase_model"].tolist() == list(PURCHASE_MODELS) and not row["is_chosen"].any()
     r0 = row.iloc[0]
-    assert (r0["model_status"], r0["bgnbd_status"], r0["gamma_gamma_status"]) == ("insufficient_data",) * 3
+    assert (r0["model_status"], r0["purchase_model_status"], r0["gamma_gamma_status"]) == ("insufficient_data",) * 3
+    assert (row["purchase_model_status"] == "insufficient_data").all()
     assert r0["model_status_reason"] == outcome.reason and r0["model_status_detail"] == outcome.detail
-    assert row[["r", "alpha", "a", "b", "p", "q", "gamma", "population_avg_order_value"]].isna().all().all()
-    assert row[["bgnbd_customers", "bgnbd_patterns", "gamma_gamma_customers", "bgnbd_iterations"]].isna().all().all()
-    assert not r0["is_converged"]
+    params = ["r", "alpha", "a", "b", "s", "beta", "r_se", "p", "q", "gamma", "population_avg_order_value"]
+    assert row[params].isna().all().all()
+    counts = [
+        "purchase_model_customers",
+        "purchase_model_patterns",
+        "gamma_gamma_customers",
+        "purchase_model_iterations",
+    ]
+    assert row[counts].isna().all().all()
+    assert not row["is_converged"].any()
     types = _duckdb_types(row)
-    for column in ("r", "alpha", "a", "b", "p", "q", "gamma", "bgnbd_log_likelihood", "population_avg_order_value"):
+    for column in (*params, "purchase_model_log_likelihood", "holdout_score"):
         assert types[column] == "DOUBLE", column
-    for column in ("bgnbd_customers", "bgnbd_patterns", "gamma_gamma_customers", "bgnbd_iterations"):
+    for column in counts:
         assert types[column] == "BIGINT", column
-    assert types["model_status"] == types["model_status_reason"] == types["model_status_detail"] == "VARCHAR"
-    assert fits_from_parameters(r0) == (None, None)
+    for column in ("model_status", "model_status_reason", "model_status_detail", "log_covariance", "choice_reason"):
+        assert types[column] == "VARCHAR", column
+    stored = fits_from_parameters(row)
+    assert stored.model is None and stored.fit is None and stored.gamma_gamma is None
 
 
 def test_scores_without_a_purchase_model_are_null() -> None:
     summary = _summary([0, 2, 5], [0, 40, 100], [30, 90, 120], [np.nan, 25.0, 40.0])
-    out = score_customers(summary, None, _gg(), AS_OF, ClvSettings())
+    out = score_customers(summary, _fits(None, _gg()), AS_OF, ClvSettings(clv_model="bg_nbd"))
     predictive = ["expected_purchases_90d", "expected_purchases_horizon"]
     assert out[[*predictive, "predicted_revenue", "predicted_clv"]].isna().all().all()
     assert out[["expected_next_purchase_date", "low_p_alive_from_date"]].isna().all().all()
     assert out["expected_avg_order_value"].notna().all()  # the spend model alone still gives it
     assert out["margin_rate_used"].tolist() == [1.0, 1.0, 1.0]
-    both_missing = score_customers(summary, None, None, AS_OF, ClvSettings())
+    both_missing = score_customers(summary, _fits(None, None), AS_OF, ClvSettings(clv_model="bg_nbd"))
     assert both_missing["expected_avg_order_value"].isna().all()
     types = _duckdb_types(both_missing)
     for column in [*predictive, "expected_avg_order_value", "predicted_revenue", "predicted_clv"]:
@@ -446,9 +505,11 @@ def test_scores_without_a_purchase_model_are_null() -> None:
 )
 def test_fit_error_names_missing_columns(simulated: pd.DataFrame, column: str) -> None:
     with pytest.raises(ClvFitError, match=rf"the CLV summary lacks columns \['{column}'\]"):
-        fit_models(simulated.head(100).drop(columns=[column]), ClvSettings())
+        fit_models(simulated.head(100).drop(columns=[column]), ClvSettings(clv_model="bg_nbd"))
     with pytest.raises(ClvFitError, match=rf"lacks columns \['{column}'\]"):
-        score_customers(simulated.head(100).drop(columns=[column]), _bg(), _gg(), AS_OF, ClvSettings())
+        score_customers(
+            simulated.head(100).drop(columns=[column]), _fits(_bg(), _gg()), AS_OF, ClvSettings(clv_model="bg_nbd")
+        )
 
 
 def test_fit_error_on_invalid_summary() -> None:
@@ -456,7 +517,7 @@ def test_fit_error_on_invalid_summary() -> None:
     summary = _simulated_summary(500, seed=3)
     summary.loc[summary.index[summary["frequency"] > 0][0], "recency_days"] = 5000
     with pytest.raises(ClvFitError, match="recency exceeds T for 1 customer"):
-        fit_models(summary, ClvSettings())
+        fit_models(summary, ClvSettings(clv_model="bg_nbd"))
 
 
 # ----------------------------------------------------------------------------- stored fit
@@ -466,31 +527,33 @@ def test_parameters_row_round_trips_to_the_same_scores(
     simulated: pd.DataFrame, simulated_fit: tuple[BgNbdFit, GammaGammaFit]
 ) -> None:
     bg, gg = simulated_fit
-    settings = ClvSettings(horizon_days=730, annual_discount_rate=0.05)
-    row = parameters_row(bg, gg, AS_OF, settings)
-    assert len(row) == 1
-    r0 = row.iloc[0]
+    settings = ClvSettings(clv_model="bg_nbd", horizon_days=730, annual_discount_rate=0.05)
+    row = parameters_rows(_outcome(bg, gg), AS_OF, settings)
+    assert len(row) == 3
+    r0 = row.set_index("purchase_model").loc["bg_nbd"]
+    assert r0["is_chosen"] and row["is_chosen"].sum() == 1
     assert r0["as_of_date"] == AS_OF
     assert r0["time_unit"] == "day"
     assert (r0["r"], r0["alpha"], r0["a"], r0["b"]) == (bg.r, bg.alpha, bg.a, bg.b)
     assert (r0["p"], r0["q"], r0["gamma"]) == (gg.p, gg.q, gg.gamma)
     assert r0["population_avg_order_value"] == pytest.approx(gg.p * gg.gamma / (gg.q - 1.0), rel=1e-15)
     assert (r0["horizon_days"], r0["annual_discount_rate"]) == (730, 0.05)
-    assert r0["bgnbd_customers"] == 20_000
+    assert r0["purchase_model_customers"] == 20_000
     assert bool(r0["is_converged"]) is True
-    assert r0["fit_seconds"] == pytest.approx(bg.fit_seconds + gg.fit_seconds)
     types = _duckdb_types(row)
     assert types["as_of_date"] == "DATE"
-    assert types["is_converged"] == "BOOLEAN"
-    assert types["bgnbd_customers"] == "BIGINT"
+    assert types["is_converged"] == types["is_chosen"] == "BOOLEAN"
+    assert types["purchase_model_customers"] == "BIGINT"
 
-    bg2, gg2 = fits_from_parameters(r0)
+    stored = fits_from_parameters(row)
+    assert stored.model is BG_MODEL
+    bg2, gg2 = stored.fit, stored.gamma_gamma
     assert bg2.params == bg.params and gg2.params == gg.params
     assert (bg2.log_likelihood, bg2.n_customers, bg2.n_patterns) == (bg.log_likelihood, 20_000, bg.n_patterns)
     assert gg2.n_customers == gg.n_customers
     sub = simulated.head(2000)
-    direct = score_customers(sub, bg, gg, AS_OF, settings)
-    stored = score_customers(sub, bg2, gg2, as_date(r0["as_of_date"]), settings)
+    direct = score_customers(sub, _fits(bg, gg), AS_OF, settings)
+    stored = score_customers(sub, _fits(bg2, gg2), as_date(r0["as_of_date"]), settings)
     pd.testing.assert_frame_equal(direct, stored)
 
 
@@ -502,7 +565,7 @@ def test_scores_match_the_library_and_each_other(
 ) -> None:
     bg, gg = simulated_fit
     sub = simulated.head(5000).reset_index(drop=True)
-    out = score_customers(sub, bg, gg, AS_OF, ClvSettings())
+    out = score_customers(sub, _fits(bg, gg), AS_OF, ClvSettings(clv_model="bg_nbd"))
     x, t_x, T = (sub[c].to_numpy(float) for c in ("frequency", "recency_days", "tenure_days"))
     assert out["customer_id"].tolist() == sub["customer_id"].tolist()
     # The build's one p_alive is the SQL macro bgnbd_p_alive: scoring uses p_alive only inside the math.
@@ -540,7 +603,7 @@ def test_scores_are_finite_for_extreme_customers() -> None:
     T = [0, 1095, 1, 7300, 100_000]
     m = [np.nan, np.nan, 40.0, 35.0, 60.0]
     for bg in (_bg(), _bg(0.243, 30.9, 0.793, 2.426), _bg(2.0, 5.0, 0.05, 500.0)):
-        out = score_customers(_summary(x, t_x, T, m), bg, _gg(), AS_OF, ClvSettings())
+        out = score_customers(_summary(x, t_x, T, m), _fits(bg, _gg()), AS_OF, ClvSettings(clv_model="bg_nbd"))
         numeric = out.drop(
             columns=["customer_id", "expected_next_purchase_date", "low_p_alive_from_date", "is_margin_rate_estimated"]
         ).to_numpy(float)
@@ -562,18 +625,20 @@ def test_score_rejects_a_broken_summary() -> None:
     # Scoring validates like fitting: a recency beyond the tenure is a broken upstream model.
     summary = _summary([2, 3], [50, 180], [100, 100])
     with pytest.raises(ValueError, match=r"recency exceeds T for 1 customer\(s\) \(first: recency=180.0, T=100.0\)"):
-        score_customers(summary, _bg(), _gg(), AS_OF, ClvSettings())
+        score_customers(summary, _fits(_bg(), _gg()), AS_OF, ClvSettings(clv_model="bg_nbd"))
 
 
 def test_margin_rate_fallback_is_the_median_of_known_rates() -> None:
     summary = _summary([1, 2, 3, 4, 5], [10, 20, 30, 40, 50], [100] * 5, margin=[0.2, np.nan, 0.4, 0.9, np.nan])
-    out = score_customers(summary, _bg(), _gg(), AS_OF, ClvSettings())
+    out = score_customers(summary, _fits(_bg(), _gg()), AS_OF, ClvSettings(clv_model="bg_nbd"))
     assert out["margin_rate_used"].tolist() == [0.2, 0.4, 0.4, 0.9, 0.4]
     assert out["is_margin_rate_estimated"].tolist() == [False, True, False, False, True]
     np.testing.assert_allclose(out["predicted_clv"], out["predicted_revenue"] * [0.2, 0.4, 0.4, 0.9, 0.4], rtol=1e-15)
     # Even count of known rates: the median is the mean of the middle two.
     summary = _summary([1, 2, 3], [10, 20, 30], [100] * 3, margin=[0.1, 0.3, np.nan])
-    assert score_customers(summary, _bg(), _gg(), AS_OF, ClvSettings())["margin_rate_used"].tolist() == [
+    assert score_customers(summary, _fits(_bg(), _gg()), AS_OF, ClvSettings(clv_model="bg_nbd"))[
+        "margin_rate_used"
+    ].tolist() == [
         0.1,
         0.3,
         pytest.approx(0.2),
@@ -583,7 +648,7 @@ def test_margin_rate_fallback_is_the_median_of_known_rates() -> None:
 @pytest.mark.parametrize("margin", [None, [np.nan, np.nan, np.nan]])
 def test_margin_rate_is_one_without_any_known_cost(margin: list[float] | None) -> None:
     summary = _summary([0, 2, 3], [0, 20, 30], [100] * 3, margin=margin)
-    out = score_customers(summary, _bg(), _gg(), AS_OF, ClvSettings())
+    out = score_customers(summary, _fits(_bg(), _gg()), AS_OF, ClvSettings(clv_model="bg_nbd"))
     assert out["margin_rate_used"].tolist() == [1.0, 1.0, 1.0]
     assert out["is_margin_rate_estimated"].tolist() == [True, True, True]
     np.testing.assert_array_equal(out["predicted_clv"], out["predicted_revenue"])
@@ -596,7 +661,7 @@ def test_expected_next_purchase_date() -> None:
     # 2: repeat buyer silent for 900 days: p_alive < 0.5 -> null although the wait is short-ish.
     # 3: one-time buyer who bought today: alive, median wait (40 + 0)(2^(1/0.5) - 1) = 120 days.
     summary = _summary([30, 0, 10, 0], [598, 0, 100, 0], [600, 700, 1000, 0])
-    out = score_customers(summary, bg, _gg(), AS_OF, ClvSettings())
+    out = score_customers(summary, _fits(bg, _gg()), AS_OF, ClvSettings(clv_model="bg_nbd"))
     p = clv.p_alive(bg, *(summary[c].to_numpy(float) for c in ("frequency", "recency_days", "tenure_days")))
     wait = (bg.alpha + summary["tenure_days"]) * (2.0 ** (1.0 / (bg.r + summary["frequency"])) - 1.0)
     assert p[0] > NEXT_PURCHASE_MIN_P_ALIVE and wait[0] < 365
@@ -608,7 +673,7 @@ def test_expected_next_purchase_date() -> None:
     assert wait[3] == pytest.approx(120.0)
     assert out["expected_next_purchase_date"][3] == AS_OF + timedelta(days=120)
     # A longer horizon reports customer 1 too.
-    longer = score_customers(summary, bg, _gg(), AS_OF, ClvSettings(horizon_days=5000))
+    longer = score_customers(summary, _fits(bg, _gg()), AS_OF, ClvSettings(clv_model="bg_nbd", horizon_days=5000))
     assert longer["expected_next_purchase_date"][1] == AS_OF + timedelta(days=math.ceil(wait[1]))
     assert pd.isna(longer["expected_next_purchase_date"][2])
 
@@ -618,7 +683,9 @@ def test_date_columns_stay_dates_when_all_null() -> None:
     # columns must still load as DATE: customer_clv's contract says date and customer_lifecycle
     # compares low_p_alive_from_date with dates. An all-None object column loads as INTEGER.
     summary = _summary([0, 3, 10], [0, 30, 300], [10, 400, 1000])
-    out = score_customers(summary, _bg(), _gg(), AS_OF, ClvSettings(horizon_days=1, at_risk_p_alive=0.0))
+    out = score_customers(
+        summary, _fits(_bg(), _gg()), AS_OF, ClvSettings(clv_model="bg_nbd", horizon_days=1, at_risk_p_alive=0.0)
+    )
     assert out["expected_next_purchase_date"].isna().all()
     assert out["low_p_alive_from_date"].isna().all()
     types = _duckdb_types(out)
@@ -627,7 +694,7 @@ def test_date_columns_stay_dates_when_all_null() -> None:
     assert types["expected_purchases_90d"] == "DOUBLE"
     assert types["is_margin_rate_estimated"] == "BOOLEAN"
     # And with values.
-    out = score_customers(summary, _bg(), _gg(), AS_OF, ClvSettings())
+    out = score_customers(summary, _fits(_bg(), _gg()), AS_OF, ClvSettings(clv_model="bg_nbd"))
     types = _duckdb_types(out)
     assert types["expected_next_purchase_date"] == types["low_p_alive_from_date"] == "DATE"
     loaded = duckdb.from_df(out).fetchall()
@@ -644,7 +711,7 @@ def test_p_alive_crossing_days_is_where_p_alive_falls_below_threshold(threshold:
     rng = np.random.default_rng(5)
     x = rng.integers(1, 60, 400).astype(float)
     t_x = rng.integers(1, 1500, 400).astype(float)
-    crossing = p_alive_crossing_days(bg, x, t_x, threshold)
+    crossing = p_alive_crossing_days(BG_MODEL, bg, x, t_x, threshold)
     assert np.isfinite(crossing).all()
     assert (crossing >= t_x).all()
     at_last_purchase = clv.p_alive(bg, x, t_x, t_x)
@@ -663,9 +730,9 @@ def test_p_alive_crossing_days_is_where_p_alive_falls_below_threshold(threshold:
 def test_p_alive_crossing_days_is_nan_for_one_time_buyers_and_threshold_zero() -> None:
     bg = _bg()
     x, t_x = np.array([0.0, 2.0, 5.0]), np.array([0.0, 30.0, 200.0])
-    crossing = p_alive_crossing_days(bg, x, t_x, 0.3)
+    crossing = p_alive_crossing_days(BG_MODEL, bg, x, t_x, 0.3)
     assert math.isnan(crossing[0]) and np.isfinite(crossing[1:]).all()
-    assert np.isnan(p_alive_crossing_days(bg, x, t_x, 0.0)).all()
+    assert np.isnan(p_alive_crossing_days(BG_MODEL, bg, x, t_x, 0.0)).all()
 
 
 def _day_of_tenure(first: date, d: object) -> int:
@@ -686,8 +753,8 @@ def test_low_p_alive_from_date_agrees_with_the_at_risk_rule() -> None:
     t_x = np.where(x > 0, np.minimum(T, rng.integers(1, 1500, n)), 0.0)
     t_x = np.where((x > 0) & (rng.random(n) < 0.1), T, t_x)  # some bought on as_of_date
     x = np.where((x > 0) & (t_x == 0), 0.0, x)
-    settings = ClvSettings()
-    out = score_customers(_summary(x, t_x, T), bg, _gg(), AS_OF, settings)
+    settings = ClvSettings(clv_model="bg_nbd")
+    out = score_customers(_summary(x, t_x, T), _fits(bg, _gg()), AS_OF, settings)
     theta = settings.at_risk_p_alive
     flagged = clv.p_alive(bg, x, t_x, T) < theta
     assert 100 < flagged.sum() < n - 100
@@ -711,7 +778,7 @@ def test_low_p_alive_from_date_when_below_threshold_right_after_the_last_purchas
     # (not the day after, which would put the at_risk stage start after as_of_date).
     bg = _bg(0.5, 40.0, 3.0, 1.0)
     summary = _summary([1, 1], [300, 300], [300, 420])
-    out = score_customers(summary, bg, _gg(), AS_OF, ClvSettings())
+    out = score_customers(summary, _fits(bg, _gg()), AS_OF, ClvSettings(clv_model="bg_nbd"))
     assert clv.p_alive(bg, 1.0, 300.0, 300.0)[()] == pytest.approx(0.25)
     assert out["low_p_alive_from_date"][0] == AS_OF
     assert out["low_p_alive_from_date"][1] == AS_OF - timedelta(days=120)  # its last purchase day
@@ -722,9 +789,9 @@ def test_low_p_alive_from_date_far_beyond_the_calendar_is_null() -> None:
     # the crossing millions of days out. That is "not in any foreseeable future", not a crash.
     bg = _bg(0.2, 40.0, 1e-3, 1e5)
     summary = _summary([1, 5, 40], [300, 300, 900], [300, 400, 1000])
-    crossing = p_alive_crossing_days(bg, summary["frequency"], summary["recency_days"], 0.3)
+    crossing = p_alive_crossing_days(BG_MODEL, bg, summary["frequency"], summary["recency_days"], 0.3)
     assert crossing[0] > 3e6  # beyond 9999-12-31 from 2026
-    out = score_customers(summary, bg, _gg(), AS_OF, ClvSettings())
+    out = score_customers(summary, _fits(bg, _gg()), AS_OF, ClvSettings(clv_model="bg_nbd"))
     assert pd.isna(out["low_p_alive_from_date"][0])
     assert as_date(out["low_p_alive_from_date"][1]) > AS_OF
     assert np.isfinite(out["predicted_clv"]).all()
@@ -737,13 +804,13 @@ def test_low_dropout_fit_is_degenerate_but_would_score_without_error() -> None:
     x, t_x, T = clv.simulate_bgnbd(5000, r=0.5, alpha=40.0, a=0.05, b=500.0, T=(30, 1095), seed=0, integer_days=True)
     m = clv.simulate_gamma_gamma(x, **TRUE_GG, seed=1)
     summary = _summary(x, t_x, T, np.where(x > 0, m, np.nan))
-    outcome = fit_outcome(summary, ClvSettings())
-    assert outcome.bgnbd_status == "degenerate" and outcome.gamma_gamma_status == "fitted"
+    outcome = fit_outcome(summary, ClvSettings(clv_model="bg_nbd"))
+    assert outcome.purchase_status == "degenerate" and outcome.gamma_gamma_status == "fitted"
     assert "customers (almost) never stop buying" in outcome.reason
     bg = clv.fit_bgnbd(x, t_x, T)
     gg = outcome.gamma_gamma
     assert bg.b / bg.a > 1e5  # practically no dropout
-    out = score_customers(summary, bg, gg, AS_OF, ClvSettings())
+    out = score_customers(summary, _fits(bg, gg), AS_OF, ClvSettings(clv_model="bg_nbd"))
     assert len(out) == 5000
     assert (clv.p_alive(bg, x, t_x, T) > 0.3).all()
     assert out["low_p_alive_from_date"].notna().sum() < 5000
@@ -803,6 +870,13 @@ def test_calibration_summary_accepts_timestamps_and_strings() -> None:
 # ----------------------------------------------------------------------------- backtest
 
 
+def _bt(purchase_days: pd.DataFrame, as_of_date: date, settings: ClvSettings) -> pd.DataFrame:
+    """The BG/NBD rows of the backtest (clv_backtest's breakdowns), as before the model choice."""
+    rows = backtest(purchase_days, as_of_date, settings)
+    keep = (rows["purchase_model"] == "bg_nbd") & rows["breakdown"].isin(["total", "calibration_frequency", "week"])
+    return rows[keep].reset_index(drop=True)
+
+
 @pytest.fixture(scope="module")
 def purchase_days() -> pd.DataFrame:
     return _simulate_purchase_days(2500, seed=21)
@@ -810,7 +884,7 @@ def purchase_days() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def backtest_rows(purchase_days: pd.DataFrame) -> pd.DataFrame:
-    return backtest(purchase_days, AS_OF, ClvSettings())
+    return _bt(purchase_days, AS_OF, ClvSettings(clv_model="bg_nbd"))
 
 
 def test_backtest_rows_and_totals(purchase_days: pd.DataFrame, backtest_rows: pd.DataFrame) -> None:
@@ -832,7 +906,7 @@ def test_backtest_rows_and_totals(purchase_days: pd.DataFrame, backtest_rows: pd
     cal = calibration_summary(purchase_days, cal_end, AS_OF)
     assert total["customers"] == len(cal)
     assert total["actual_repeat_purchases"] == cal["holdout_purchase_days"].sum()
-    bg_cal, _ = fit_models(cal, ClvSettings())
+    bg_cal, _ = fit_models(cal, ClvSettings(clv_model="bg_nbd"))
     assert (total["r"], total["alpha"], total["a"], total["b"]) == pytest.approx(
         (bg_cal.r, bg_cal.alpha, bg_cal.a, bg_cal.b), rel=1e-12
     )
@@ -868,7 +942,7 @@ def test_backtest_weeks_are_cumulative_and_end_at_the_totals(backtest_rows: pd.D
     assert weeks.iloc[0]["actual_repeat_purchases"] < total["actual_repeat_purchases"] / 10
 
 
-def _assert_unfitted_backtest(bt: pd.DataFrame, status: str, holdout: int) -> None:
+def _assert_unfitted__bt(bt: pd.DataFrame, status: str, holdout: int) -> None:
     assert (bt["model_status"] == status).all()
     assert bt["breakdown"].value_counts().to_dict() == {
         "week": math.ceil(holdout / 7),
@@ -884,8 +958,8 @@ def _assert_unfitted_backtest(bt: pd.DataFrame, status: str, holdout: int) -> No
 
 def test_backtest_with_too_few_calibration_customers_is_status_marked() -> None:
     pdays = _hand_made_purchase_days()
-    bt = backtest(pdays, date(2026, 6, 30), ClvSettings(holdout_days=91))
-    _assert_unfitted_backtest(bt, "insufficient_data", 91)
+    bt = _bt(pdays, date(2026, 6, 30), ClvSettings(clv_model="bg_nbd", holdout_days=91))
+    _assert_unfitted__bt(bt, "insufficient_data", 91)
     total = bt[bt["breakdown"] == "total"].iloc[0]
     assert total["model_status_reason"].startswith(
         "Refitted on the purchases up to 2026-03-31: Only 3 customers bought"
@@ -896,8 +970,8 @@ def test_backtest_with_too_few_calibration_customers_is_status_marked() -> None:
 
 def test_backtest_on_a_history_shorter_than_the_holdout_is_status_marked() -> None:
     pdays = _hand_made_purchase_days()
-    bt = backtest(pdays, date(2026, 6, 30), ClvSettings(holdout_days=1000))
-    _assert_unfitted_backtest(bt, "insufficient_data", 1000)
+    bt = _bt(pdays, date(2026, 6, 30), ClvSettings(clv_model="bg_nbd", holdout_days=1000))
+    _assert_unfitted__bt(bt, "insufficient_data", 1000)
     total = bt[bt["breakdown"] == "total"].iloc[0]
     assert total["customers"] == 0 and total["actual_repeat_purchases"] == 0
     assert total["model_status_reason"].startswith("No customer had bought by 2023-10-04, the end of the calibration")
@@ -908,7 +982,7 @@ def test_backtest_with_a_quiet_holdout_has_null_correlation_typed_double() -> No
     # Nobody bought in the holdout (e.g. as_of_date set after the data ends): the correlation is
     # undefined (null), and the column must still load as DOUBLE for the clv_backtest contract.
     pdays = _simulate_purchase_days(1500, seed=4, quiet_from=AS_OF - timedelta(days=200))
-    bt = backtest(pdays, AS_OF, ClvSettings())
+    bt = _bt(pdays, AS_OF, ClvSettings(clv_model="bg_nbd"))
     total = bt[bt["breakdown"] == "total"].iloc[0]
     assert total["actual_repeat_purchases"] == 0
     assert total["predicted_repeat_purchases"] > 0
@@ -926,12 +1000,14 @@ def test_backtest_does_not_depend_on_spend(purchase_days: pd.DataFrame, backtest
     # variation, so no Gamma-Gamma fit is possible) must not fail it, and must not change it.
     fixed_price = purchase_days.assign(net_revenue=20.0)
     with pytest.raises(ClvFitError, match="no variation"):
-        fit_models(calibration_summary(fixed_price, AS_OF - timedelta(days=180), AS_OF), ClvSettings())
-    pd.testing.assert_frame_equal(backtest(fixed_price, AS_OF, ClvSettings()), backtest_rows)
+        fit_models(
+            calibration_summary(fixed_price, AS_OF - timedelta(days=180), AS_OF), ClvSettings(clv_model="bg_nbd")
+        )
+    pd.testing.assert_frame_equal(_bt(fixed_price, AS_OF, ClvSettings(clv_model="bg_nbd")), backtest_rows)
 
 
 def test_backtest_uses_the_holdout_var(purchase_days: pd.DataFrame) -> None:
-    bt = backtest(purchase_days, AS_OF, ClvSettings(holdout_days=90))
+    bt = _bt(purchase_days, AS_OF, ClvSettings(clv_model="bg_nbd", holdout_days=90))
     assert (bt["calibration_end_date"] == AS_OF - timedelta(days=90)).all()
     weeks = bt[bt["breakdown"] == "week"]
     assert len(weeks) == 13  # ceil(90 / 7)
@@ -939,3 +1015,133 @@ def test_backtest_uses_the_holdout_var(purchase_days: pd.DataFrame) -> None:
     assert weeks.iloc[-1]["actual_repeat_purchases"] == total["actual_repeat_purchases"]
     cal = calibration_summary(purchase_days, AS_OF - timedelta(days=90), AS_OF)
     assert total["actual_repeat_purchases"] == cal["holdout_purchase_days"].sum()
+
+
+# ----------------------------------------------------------------------------- model choice
+
+
+def _fitted(name: str, ll: float) -> PurchaseOutcome:
+    model = PURCHASE_MODELS[name]
+    fit = dataclasses.replace(_bg(), log_likelihood=ll) if name == "bg_nbd" else None
+    if fit is None:
+        fields = {p: 1.0 for p in model.param_names}
+        fit = model.fit_type(
+            **fields,
+            log_likelihood=ll,
+            n_customers=1,
+            n_patterns=1,
+            converged=True,
+            iterations=1,
+            fit_seconds=0.0,
+            message="",
+        )
+    return PurchaseOutcome(model, fit)
+
+
+def _failed(name: str) -> PurchaseOutcome:
+    return PurchaseOutcome(PURCHASE_MODELS[name], None, ModelFailure("degenerate", "It failed.", "failed"))
+
+
+def test_holdout_score_is_mae_plus_the_aggregate_error_per_customer() -> None:
+    assert holdout_score(0.5, 110.0, 100.0, 50) == pytest.approx(0.5 + 10.0 / 50)
+    assert holdout_score(0.5, 90.0, 100.0, 50) == pytest.approx(0.5 + 10.0 / 50)  # too low counts like too high
+    assert holdout_score(0.0, 100.0, 100.0, 50) == 0.0
+
+
+def test_auto_chooses_the_lowest_holdout_score() -> None:
+    outcomes = (_fitted("bg_nbd", -100.0), _fitted("mbg_nbd", -90.0), _fitted("pareto_nbd", -95.0))
+    chosen, why = choose_model(outcomes, "auto", {"bg_nbd": 0.40, "mbg_nbd": 0.45, "pareto_nbd": 0.38})
+    assert chosen == "pareto_nbd"
+    assert why.startswith("Pareto/NBD is used: the lowest holdout score (0.3800; var clv_model = auto) of the 3")
+    # Ties go to the simpler model (registry order), whatever the likelihood says.
+    assert choose_model(outcomes, "auto", {"bg_nbd": 0.4, "mbg_nbd": 0.4, "pareto_nbd": 0.4})[0] == "bg_nbd"
+    # A model that could not be fitted on all data is never chosen, however well it backtested.
+    failed = (_fitted("bg_nbd", -100.0), _failed("mbg_nbd"), _fitted("pareto_nbd", -95.0))
+    assert choose_model(failed, "auto", {"bg_nbd": 0.5, "mbg_nbd": 0.1, "pareto_nbd": 0.6})[0] == "bg_nbd"
+    # A model without a holdout score (its calibration fit failed) is not compared on it.
+    assert choose_model(outcomes, "auto", {"mbg_nbd": 0.9})[0] == "mbg_nbd"
+
+
+def test_auto_without_any_holdout_score_takes_the_highest_likelihood() -> None:
+    outcomes = (_fitted("bg_nbd", -100.0), _fitted("mbg_nbd", -90.0), _fitted("pareto_nbd", -95.0))
+    chosen, why = choose_model(outcomes, "auto", {})
+    assert chosen == "mbg_nbd" and "highest log-likelihood on all purchases" in why
+    assert choose_model(outcomes, "auto", None)[0] == "mbg_nbd"
+    assert choose_model((_failed("bg_nbd"), _failed("mbg_nbd"), _failed("pareto_nbd")), "auto", {}) == (
+        None,
+        "No purchase model could be fitted.",
+    )
+
+
+def test_a_pinned_model_is_used_even_when_another_scores_better_and_never_replaced() -> None:
+    outcomes = (_fitted("bg_nbd", -100.0), _fitted("mbg_nbd", -90.0), _failed("pareto_nbd"))
+    scores = {"bg_nbd": 0.9, "mbg_nbd": 0.1}
+    assert choose_model(outcomes, "bg_nbd", scores) == ("bg_nbd", "BG/NBD is used because the var clv_model pins it.")
+    chosen, why = choose_model(outcomes, "pareto_nbd", scores)
+    assert chosen is None and why == "The var clv_model pins Pareto/NBD, which could not be fitted."
+
+
+def test_fit_outcome_fits_every_model_and_reports_the_pinned_failure(simulated: pd.DataFrame) -> None:
+    data = simulated.head(3000)
+    auto = fit_outcome(data, ClvSettings(), {"bg_nbd": 0.3, "mbg_nbd": 0.2, "pareto_nbd": 0.25})
+    assert [o.model.name for o in auto.purchase] == list(PURCHASE_MODELS)
+    assert all(o.fit is not None and o.log_cov is not None for o in auto.purchase)
+    assert auto.chosen == "mbg_nbd" and auto.status == "fitted"
+    assert auto.reason.startswith("MBG/NBD is used: the lowest holdout score (0.2000")
+    rows = parameters_rows(auto, AS_OF, ClvSettings(), {"bg_nbd": 0.3, "mbg_nbd": 0.2, "pareto_nbd": 0.25})
+    by = rows.set_index("purchase_model")
+    assert by["is_chosen"].to_dict() == {"bg_nbd": False, "mbg_nbd": True, "pareto_nbd": False}
+    assert by.loc["pareto_nbd", ["a", "b"]].isna().all() and by.loc["pareto_nbd", ["s", "beta", "s_se"]].notna().all()
+    assert by.loc["bg_nbd", ["s", "beta"]].isna().all() and by.loc["bg_nbd", ["a_se", "b_se"]].notna().all()
+    assert by["holdout_score"].tolist() == [0.3, 0.2, 0.25]
+    # The standard errors are the delta method on the stored covariance of the log-parameters.
+    cov = np.array(json.loads(by.loc["mbg_nbd", "log_covariance"]))
+    assert by.loc["mbg_nbd", "r_se"] == pytest.approx(by.loc["mbg_nbd", "r"] * math.sqrt(cov[0, 0]), rel=1e-12)
+    stored = fits_from_parameters(rows)
+    assert stored.model is PURCHASE_MODELS["mbg_nbd"] and stored.log_cov == pytest.approx(cov)
+
+
+def test_reported_p_alive_is_null_for_bg_nbd_one_time_buyers_only() -> None:
+    x, t_x, T = np.array([0.0, 0.0, 2.0]), np.array([0.0, 0.0, 40.0]), np.array([30.0, 700.0, 700.0])
+    bg = reported_p_alive(BG_MODEL, _bg(), x, t_x, T)
+    assert np.isnan(bg[:2]).all() and 0 < bg[2] < 1
+    mbg_model = PURCHASE_MODELS["mbg_nbd"]
+    mbg = mbg_model.fit_type(**dataclasses.asdict(_bg()))
+    pa = reported_p_alive(mbg_model, mbg, x, t_x, T)
+    assert np.isfinite(pa).all() and pa[1] < pa[0] < 1  # a one-time buyer fades with her silence
+
+
+@pytest.mark.parametrize("name", ["mbg_nbd", "pareto_nbd"])
+@pytest.mark.parametrize("threshold", [0.3, 0.5])
+def test_p_alive_crossing_days_of_the_other_models(name: str, threshold: float) -> None:
+    model = PURCHASE_MODELS[name]
+    values = {"r": 0.5, "alpha": 40.0, "a": 0.8, "b": 3.0, "s": 0.6, "beta": 80.0}
+    fit = model.fit_type(
+        **{p: values[p] for p in model.param_names},
+        log_likelihood=0.0,
+        n_customers=1,
+        n_patterns=1,
+        converged=True,
+        iterations=0,
+        fit_seconds=0.0,
+        message="",
+    )
+    x = np.array([0.0, 1.0, 3.0, 8.0, 3.0])
+    t_x = np.array([0.0, 20.0, 100.0, 300.0, 100.0])
+    crossing = p_alive_crossing_days(model, fit, x, t_x, threshold)
+    assert np.isfinite(crossing).all() and (crossing >= t_x).all()
+    above = model.p_alive(fit, x, t_x, np.floor(crossing))
+    below = model.p_alive(fit, x, t_x, np.floor(crossing) + 1.0)
+    starts_below = model.p_alive(fit, x, t_x, t_x) < threshold
+    assert ((above >= threshold) | starts_below).all()
+    assert (below < threshold).all()
+    assert crossing[2] == crossing[4]  # the same (x, t_x), the same day
+
+
+def test_score_snapshot_patterns_uses_the_chosen_model() -> None:
+    patterns = pd.DataFrame({"frequency": [0, 0, 2], "recency_days": [0, 0, 40], "tenure_days": [30, 700, 700]})
+    out = score_snapshot_patterns(patterns, _fits(_bg(), None))
+    assert out["p_alive"].isna().tolist() == [True, True, False]
+    assert _duckdb_types(out)["p_alive"] == "DOUBLE"
+    none = score_snapshot_patterns(patterns, StoredFits(None, None, None, None))
+    assert none["p_alive"].isna().all() and _duckdb_types(none)["p_alive"] == "DOUBLE"
