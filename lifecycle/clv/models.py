@@ -119,6 +119,23 @@ class PurchaseModel:
     def standard_errors(self, fit: Any, cov: FloatArray) -> dict[str, float]:
         return standard_errors_from_covariance(self.log_params(fit), cov, self.param_names)
 
+    def conditional_probability_of_any_purchase(
+        self, fit: Any, t: float, x: ArrayLike, t_x: ArrayLike, T: ArrayLike
+    ) -> FloatArray:  # TEMP shim
+        xx, tx, TT = score_inputs(x, t_x, T)
+        pa = self.p_alive(fit, xx, tx, TT)
+        lam = (fit.alpha + TT) / (fit.alpha + TT + t)
+        none = lam ** (fit.r + xx)
+        if self.name == "pareto_nbd":
+            nodes, weights = np.polynomial.legendre.leggauss(64)
+            tau = (nodes + 1.0) / 2.0 * t
+            w = weights / 2.0 * t
+            b = (fit.beta + TT)[..., None]
+            a = (fit.alpha + TT)[..., None]
+            integrand = fit.s / (b + tau) * (b / (b + tau)) ** fit.s * (a / (a + tau)) ** (fit.r + xx[..., None])
+            none = none * ((fit.beta + TT) / (fit.beta + TT + t)) ** fit.s + (integrand * w).sum(axis=-1)
+        return np.asarray(pa * (1.0 - none), dtype=np.float64)
+
 
 PURCHASE_MODELS: dict[str, PurchaseModel] = {
     "bg_nbd": PurchaseModel(

@@ -1,5 +1,6 @@
-"""CLV: the tiers and the value they hold (``customer_clv``), whether the model can be trusted (the
-backtest of ``clv_backtest``), its parameters and status (``clv_model_parameters``) and p_alive by
+"""CLV: the tiers and the value they hold (``customer_clv``), whether the models can be trusted (every
+purchase model's backtest in ``clv_backtest`` and its calibration in ``clv_calibration``), which model
+was chosen and why, their parameters with standard errors (``clv_model_parameters``) and p_alive by
 recency and frequency."""
 
 from __future__ import annotations
@@ -15,27 +16,69 @@ from lifecycle.reference import seed_values
 TITLE = "CLV"
 GUIDE = (
     "How the predicted customer value over the next year is spread over the tiers, and whether to trust "
-    "it: the backtest refits the model on older data and compares its forecast of repeat purchases with "
-    "what customers then did (the closer the two lines, the better)."
+    "it: the backtest refits each purchase model on older data and compares its forecast of repeat purchases "
+    "with what customers then did (the closer a model's line to the actual one, the better); the build uses "
+    "the model with the best holdout score. The calibration chart shows whether a predicted probability of "
+    "buying means what it says (points on the diagonal)."
 )
-SERIES = alt.Scale(domain=["actual", "predicted"], range=["#1f77b4", "#ff7f0e"])
+SERIES = alt.Scale(
+    domain=["actual", "BG/NBD", "MBG/NBD", "Pareto/NBD", "predicted"],
+    range=["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#ff7f0e"],
+)
 FREQUENCY_CAP = 10  # repeat purchase days shown as 10+ beyond this on the p_alive grid
 MONTHS_CAP = 24  # months since the last purchase shown as 24+ beyond this
-PARAMETERS = ("r", "alpha", "a", "b", "p", "q", "gamma")
+PURCHASE_PARAMETERS = ("r", "alpha", "a", "b", "s", "beta")
+SPEND_PARAMETERS = ("p", "q", "gamma")
 
 
 def render(db: Serving) -> None:
-    params = db.frame("select * from marts.clv_model_parameters")
+    params = db.frame("select * from marts.clv_model_parameters order by purchase_model")
     fitted = _status(params)
     _tiers(db, fitted)
+    _models(params)
     _backtest(db)
+    _calibration(db)
     _p_alive(db, fitted)
     if not params.empty:
         with st.expander("Model parameters"):
-            row = params.iloc[0]
-            view.table(pd.DataFrame({"parameter": PARAMETERS, "value": [row[p] for p in PARAMETERS]}))
-            other = params.drop(columns=list(PARAMETERS)).iloc[0]
+            row = _chosen_row(params)
+            view.table(pd.DataFrame({"parameter": SPEND_PARAMETERS, "value": [row[p] for p in SPEND_PARAMETERS]}))
+            other = row.drop(labels=list(PURCHASE_PARAMETERS) + list(SPEND_PARAMETERS))
             view.table(pd.DataFrame({"field": other.index, "value": [str(v) for v in other]}))
+
+
+def _chosen_row(params: pd.DataFrame) -> pd.Series:
+    chosen = params[params["is_chosen"].astype(bool)]
+    return (chosen if not chosen.empty else params).iloc[0]
+
+
+def _models(params: pd.DataFrame) -> None:
+    """One line per purchase model: status, holdout score, log-likelihood, parameters with their
+    standard errors."""
+    if params.empty:
+        return
+    st.subheader("Purchase models: which one the build uses")
+    row = _chosen_row(params)
+    st.caption(str(row["choice_reason"]))
+    table = []
+    for _, m in params.iterrows():
+        estimates = [
+            f"{p} {float(m[p]):.4g} ± {float(m[p + '_se']):.2g}"
+            if pd.notna(m[p]) and pd.notna(m[p + "_se"])
+            else (f"{p} {float(m[p]):.4g}" if pd.notna(m[p]) else "")
+            for p in PURCHASE_PARAMETERS
+        ]
+        table.append(
+            {
+                "model": m["purchase_model_label"],
+                "chosen": "yes" if bool(m["is_chosen"]) else "",
+                "status": m["purchase_model_status"],
+                "holdout score (lower is better)": _num(m["holdout_score"], ".4f"),
+                "log-likelihood": _num(m["purchase_model_log_likelihood"], ",.1f"),
+                "parameters (± standard error)": ", ".join(e for e in estimates if e),
+            }
+        )
+    view.table(pd.DataFrame(table))
 
 
 def _status(params: pd.DataFrame) -> bool:
@@ -43,7 +86,7 @@ def _status(params: pd.DataFrame) -> bool:
     if params.empty:
         view.nothing("No CLV model parameters in this build.")
         return False
-    row = params.iloc[0]
+    row = _chosen_row(params)
     status, reason = str(row["model_status"]), str(row["model_status_reason"] or "")
     if status == "fitted":
         st.success(f"Model status: fitted. {reason}")
@@ -91,9 +134,15 @@ def _tiers(db: Serving, fitted: bool) -> None:
 
 def _backtest(db: Serving) -> None:
     st.subheader("Backtest: predicted vs actual repeat purchases in the holdout")
-    df = db.frame("select * from marts.clv_backtest order by breakdown, bucket_order")
-    if not view.readable(db, "clv_backtest", df):
+    every = db.frame(
+        "select backtest.*, parameters.purchase_model_label from marts.clv_backtest as backtest "
+        "left join marts.clv_model_parameters as parameters using (purchase_model) "
+        "order by backtest.purchase_model, backtest.breakdown, backtest.bucket_order"
+    )
+    if not view.readable(db, "clv_backtest", every):
         return
+    chosen = every[every["is_chosen_model"].astype(bool)]
+    df = chosen if not chosen.empty else every[every["purchase_model"] == every["purchase_model"].iloc[0]]
     total = df[df["breakdown"] == "total"]
     if not total.empty:
         row = total.iloc[0]
@@ -106,18 +155,26 @@ def _backtest(db: Serving) -> None:
         cols[1].metric("Actual repeat purchases", _num(row["actual_repeat_purchases"]))
         cols[2].metric("Predicted", _num(row["predicted_repeat_purchases"]))
         cols[3].metric("Per-customer correlation", _num(row["per_customer_correlation"], ".2f"))
-    weeks = df[df["breakdown"] == "week"].copy()
+    weeks = every[every["breakdown"] == "week"].copy()
     weeks["week"] = weeks["bucket_order"]
     if weeks.empty:
         view.nothing("No weekly backtest rows: the holdout has no weeks in this build.")
     else:
-        long = weeks.melt(
-            id_vars=["week"],
-            value_vars=["actual_repeat_purchases", "predicted_repeat_purchases"],
-            var_name="series",
-            value_name="repeat purchases",
+        actual = weeks[weeks["purchase_model"] == weeks["purchase_model"].iloc[0]]
+        long = pd.concat(
+            [
+                pd.DataFrame(
+                    {"week": actual["week"], "series": "actual", "repeat purchases": actual["actual_repeat_purchases"]}
+                ),
+                pd.DataFrame(
+                    {
+                        "week": weeks["week"],
+                        "series": weeks["purchase_model_label"],
+                        "repeat purchases": weeks["predicted_repeat_purchases"],
+                    }
+                ),
+            ]
         ).dropna()
-        long["series"] = long["series"].str.replace("_repeat_purchases", "")
         lines = (
             alt.Chart(long)
             .mark_line(point=True)
@@ -161,6 +218,40 @@ def _backtest(db: Serving) -> None:
         .properties(height=280)
     )
     view.altair(bars)
+
+
+def _calibration(db: Serving) -> None:
+    st.subheader("Calibration: predicted probability of buying vs the share who bought")
+    df = db.frame(
+        "select calibration.*, parameters.purchase_model_label from marts.clv_calibration as calibration "
+        "left join marts.clv_model_parameters as parameters using (purchase_model) "
+        "order by calibration.purchase_model, calibration.probability_decile"
+    )
+    if not view.readable(db, "clv_calibration", df):
+        return
+    if df.empty:
+        view.nothing("No model could be refitted on the calibration period, so there is nothing to calibrate.")
+        return
+    points = (
+        alt.Chart(df)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("mean_predicted_probability:Q", title="predicted probability of a purchase in the holdout"),
+            y=alt.Y("observed_share_bought:Q", title="share who bought"),
+            color=alt.Color("purchase_model_label:N", title=None, scale=SERIES),
+            tooltip=[
+                "purchase_model_label",
+                "probability_decile",
+                "customers",
+                alt.Tooltip("mean_predicted_probability:Q", format=".2f"),
+                alt.Tooltip("observed_share_bought:Q", format=".2f"),
+            ],
+        )
+    )
+    diagonal = (
+        alt.Chart(pd.DataFrame({"p": [0.0, 1.0]})).mark_line(color="#999", strokeDash=[4, 4]).encode(x="p:Q", y="p:Q")
+    )
+    view.altair((diagonal + points).properties(height=320))
 
 
 def _p_alive(db: Serving, fitted: bool) -> None:

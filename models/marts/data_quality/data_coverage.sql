@@ -101,6 +101,12 @@ clv_model_parameters as (
 
 ),
 
+clv_calibration as (
+
+    select * from {{ ref('clv_calibration') }}
+
+),
+
 quarantined_rows as (
 
     select * from {{ ref('quarantined_rows') }}
@@ -178,7 +184,10 @@ spend_facts as (
 
 backtest_facts as (
 
-    select count(*) as backtest_rows
+    select
+        count(*) as backtest_rows,
+        (select count(*) from clv_calibration) as calibration_rows,
+        (select any_value(purchase_model_label) from clv_model_parameters where is_chosen) as chosen_model
     from clv_backtest
 
 ),
@@ -208,6 +217,8 @@ facts as (
         sentiment_facts.reviews,
         spend_facts.marketing_spend,
         backtest_facts.backtest_rows,
+        backtest_facts.calibration_rows,
+        backtest_facts.chosen_model,
         fit_facts.is_clv_fitted,
         fit_facts.clv_fit_reason,
         quarantine_facts.quarantined_rows,
@@ -296,19 +307,23 @@ rules as (
         end as reason
     from facts
     union all
-    {% for mart in ['customer_clv', 'clv_backtest'] %}
+    {% for mart in ['customer_clv', 'clv_backtest', 'clv_calibration'] %}
         select
             '{{ mart }}' as mart,
             case
                 when not is_clv_fitted then 'not_meaningful'
                 when '{{ mart }}' = 'clv_backtest' and backtest_rows = 0 then 'not_meaningful'
+                when '{{ mart }}' = 'clv_calibration' and calibration_rows = 0 then 'not_meaningful'
                 else 'complete'
             end as status,
             case
                 when not is_clv_fitted then 'Predictions are empty: ' || clv_fit_reason || '.'
                 when '{{ mart }}' = 'clv_backtest' and backtest_rows = 0
                     then 'Too little data before the holdout period to backtest the model.'
-                else 'The BG/NBD and Gamma-Gamma models were fitted on ' || cast(buyers as varchar) || ' buyers.'
+                when '{{ mart }}' = 'clv_calibration' and calibration_rows = 0
+                    then 'No purchase model could be refitted on the data before the holdout period.'
+                else 'The purchase model (' || chosen_model || ') and Gamma-Gamma were fitted on '
+                    || cast(buyers as varchar) || ' buyers.'
             end as reason
         from facts
         union all
@@ -318,7 +333,8 @@ rules as (
         'complete' as status,
         case
             when not is_clv_fitted then 'The fit is recorded with its reason: ' || clv_fit_reason || '.'
-            else 'The BG/NBD and Gamma-Gamma models were fitted on ' || cast(buyers as varchar) || ' buyers.'
+            else 'The purchase model (' || chosen_model || ') and Gamma-Gamma were fitted on '
+                || cast(buyers as varchar) || ' buyers.'
         end as reason
     from facts
     union all
