@@ -101,10 +101,24 @@ def con(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 @pytest.fixture(scope="module")
-def params(con: duckdb.DuckDBPyConnection) -> pd.Series:
-    frame = con.sql("select * from marts.clv_model_parameters").df()
-    assert len(frame) == 1
-    return frame.iloc[0]
+def models(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """clv_model_parameters, one row per purchase model."""
+    frame = con.sql("select * from marts.clv_model_parameters").df().set_index("purchase_model")
+    assert list(frame.index.sort_values()) == ["bg_nbd", "mbg_nbd", "pareto_nbd"]
+    return frame
+
+
+@pytest.fixture(scope="module")
+def params(models: pd.DataFrame) -> pd.Series:
+    """The BG/NBD row (with the build's Gamma-Gamma fit, the same on every row)."""
+    return models.loc["bg_nbd"]
+
+
+@pytest.fixture(scope="module")
+def chosen(models: pd.DataFrame) -> pd.Series:
+    rows = models[models["is_chosen"]]
+    assert len(rows) == 1
+    return rows.iloc[0]
 
 
 @pytest.fixture(scope="module")
@@ -150,10 +164,15 @@ def reference(transactions: pd.DataFrame) -> pd.DataFrame:
     ).sort_index()
 
 
-def _bgf(params: pd.Series) -> lifetimes.BetaGeoFitter:
-    bgf = lifetimes.BetaGeoFitter()
-    bgf.params_ = pd.Series({k: float(params[k]) for k in ("r", "alpha", "a", "b")})
-    return bgf
+def _reference_fitter(row: pd.Series) -> object:
+    """lifetimes' fitter of the row's purchase model, with the row's parameters."""
+    if row.name == "pareto_nbd":
+        fitter, names = lifetimes.ParetoNBDFitter(), ("r", "alpha", "s", "beta")
+    else:
+        fitter = lifetimes.BetaGeoFitter() if row.name == "bg_nbd" else lifetimes.ModifiedBetaGeoFitter()
+        names = ("r", "alpha", "a", "b")
+    fitter.params_ = pd.Series({k: float(row[k]) for k in names})
+    return fitter
 
 
 def _ggf(params: pd.Series) -> lifetimes.GammaGammaFitter:
@@ -170,7 +189,7 @@ def test_fitted_on_every_cdnow_customer(params: pd.Series, customers: pd.DataFra
     assert customers["has_purchased"].all()
     assert params["as_of_date"] == pd.Timestamp(AS_OF)
     assert params["time_unit"] == "day"
-    assert params["bgnbd_customers"] == 2357
+    assert params["purchase_model_customers"] == 2357
     assert params["gamma_gamma_customers"] == 946  # the repeat buyers of the calibration period
     assert bool(params["is_converged"]) is True
     assert (params["clv_horizon_days"], params["clv_annual_discount_rate"]) == (HORIZON_DAYS, 0.10)
@@ -183,8 +202,40 @@ def test_bgnbd_reproduces_the_published_estimates(params: pd.Series, customers: 
     assert params["a"] == pytest.approx(published["a"], abs=1e-3)
     assert params["b"] == pytest.approx(published["b"], abs=1e-3)
     # The likelihood is a density in the time unit: each repeat purchase contributes one 1/unit.
-    ll_weeks = params["bgnbd_log_likelihood"] + customers["frequency"].sum() * math.log(7)
+    ll_weeks = params["purchase_model_log_likelihood"] + customers["frequency"].sum() * math.log(7)
     assert ll_weeks == pytest.approx(PUBLISHED_LL_WEEKS, abs=0.1)
+
+
+def test_pareto_nbd_reproduces_the_published_estimates(models: pd.DataFrame) -> None:
+    # Fader, Hardie & Lee (2005 note): r 0.55, alpha 10.58, s 0.61, beta 11.67 per week; in days
+    # r 0.5533, alpha 74.04, s 0.6062, beta 81.68 (the MLE; 81.67 is 3e-8 lower in log-likelihood).
+    pareto = models.loc["pareto_nbd"]
+    assert pareto["r"] == pytest.approx(0.5533, abs=1e-4)
+    assert pareto["alpha"] == pytest.approx(74.04, rel=2e-4)
+    assert pareto["s"] == pytest.approx(0.6062, abs=1e-4)
+    assert pareto["beta"] == pytest.approx(81.67, rel=3e-4)
+    assert pareto["purchase_model_log_likelihood"] == pytest.approx(-14376.0774, abs=1e-3)
+    assert pd.isna(pareto["a"]) and pd.isna(pareto["b"])
+
+
+def test_mbg_nbd_equals_lifetimes(models: pd.DataFrame, reference: pd.DataFrame) -> None:
+    mbg = models.loc["mbg_nbd"]
+    fitter = lifetimes.ModifiedBetaGeoFitter().fit(reference["frequency"], reference["recency"], reference["T"])
+    for name in ("r", "alpha", "a", "b"):
+        assert mbg[name] == pytest.approx(fitter.params_[name], rel=1e-4), name
+    assert mbg["purchase_model_log_likelihood"] == pytest.approx(-14363.24, abs=0.01)
+
+
+def test_every_model_has_standard_errors_and_a_holdout_score_and_the_best_is_chosen(
+    models: pd.DataFrame, chosen: pd.Series
+) -> None:
+    assert (models["purchase_model_status"] == "fitted").all()
+    for name, row in models.iterrows():
+        for p in ("r", "alpha", "a", "b") if name != "pareto_nbd" else ("r", "alpha", "s", "beta"):
+            assert 0 < row[f"{p}_se"] < row[p], (name, p)
+    assert models.loc[["bg_nbd", "mbg_nbd"], "holdout_score"].notna().all()
+    assert chosen["holdout_score"] == models["holdout_score"].min()
+    assert chosen["choice_reason"].startswith(f"{chosen['purchase_model_label']} is used: the lowest holdout score")
 
 
 def test_gamma_gamma_reproduces_the_published_estimates(params: pd.Series) -> None:
@@ -212,10 +263,15 @@ def test_rfm_inputs_equal_lifetimes_summary(customers: pd.DataFrame, reference: 
     assert customers.loc[~rep, "avg_repeat_order_value"].isna().all()
 
 
-def test_p_alive_and_expected_purchases_equal_lifetimes(params: pd.Series, customers: pd.DataFrame) -> None:
-    bgf = _bgf(params)
+def test_p_alive_and_expected_purchases_equal_lifetimes(chosen: pd.Series, customers: pd.DataFrame) -> None:
+    # The marts use the chosen model: its columns equal lifetimes' fitter of that model.
+    bgf = _reference_fitter(chosen)
     x, t_x, T = (customers[c].to_numpy(float) for c in ("frequency", "recency_days", "tenure_days"))
-    np.testing.assert_allclose(customers["p_alive"], bgf.conditional_probability_alive(x, t_x, T), rtol=1e-6)
+    reference_p_alive = np.asarray(bgf.conditional_probability_alive(x, t_x, T), dtype=float)
+    if chosen.name == "bg_nbd":  # a one-time buyer's p_alive is 1 by construction: reported as null
+        assert customers.loc[x == 0, "p_alive"].isna().all()
+        reference_p_alive = np.where(x == 0, np.nan, reference_p_alive)
+    np.testing.assert_allclose(customers["p_alive"].astype(float), reference_p_alive, rtol=1e-6)
     assert (customers["clv_horizon_days"] == HORIZON_DAYS).all()
     np.testing.assert_allclose(
         customers["expected_purchases"],
@@ -259,28 +315,13 @@ def test_clv_without_costs_is_revenue(customers: pd.DataFrame) -> None:
 
 
 def test_backtest_against_the_holdout(con: duckdb.DuckDBPyConnection, transactions: pd.DataFrame) -> None:
-    bt = con.sql("select * from marts.clv_backtest order by breakdown, bucket_order").df()
-    assert bt["breakdown"].value_counts().to_dict() == {"week": 26, "calibration_frequency": 8, "total": 1}
+    every = con.sql("select * from marts.clv_backtest order by purchase_model, breakdown, bucket_order").df()
+    assert sorted(every["purchase_model"].unique()) == ["bg_nbd", "mbg_nbd", "pareto_nbd"]
     cal_end = AS_OF - timedelta(days=HOLDOUT_DAYS)
-    assert (bt["calibration_end_date"] == pd.Timestamp(cal_end)).all()
-    total = bt[bt["breakdown"] == "total"].iloc[0]
-    freq = bt[bt["breakdown"] == "calibration_frequency"]
-    weeks = bt[bt["breakdown"] == "week"]
-    for column in ("customers", "actual_repeat_purchases", "predicted_repeat_purchases"):
-        assert freq[column].sum() == pytest.approx(total[column], rel=1e-12), column
-    assert weeks.iloc[-1]["actual_repeat_purchases"] == total["actual_repeat_purchases"]
-    assert weeks.iloc[-1]["predicted_repeat_purchases"] == pytest.approx(total["predicted_repeat_purchases"], rel=1e-9)
-    assert (np.diff(weeks["actual_repeat_purchases"]) >= 0).all()
-    assert (np.diff(weeks["predicted_repeat_purchases"]) > 0).all()
-    assert 0 < total["per_customer_correlation"] < 1
-    assert total["prediction_error"] == pytest.approx(
-        total["predicted_repeat_purchases"] - total["actual_repeat_purchases"], rel=1e-12
-    )
-
     # The same split built independently: lifetimes' summary of the calibration transactions and
-    # the distinct holdout purchase days; with the backtest's calibration parameters lifetimes
-    # predicts the same holdout purchases. (lifetimes' calibration_and_holdout_data fails on
-    # pandas 3, hence the hand-made holdout count.)
+    # the distinct holdout purchase days; with each backtest's calibration parameters lifetimes'
+    # fitter of that model predicts the same holdout purchases. (lifetimes'
+    # calibration_and_holdout_data fails on pandas 3, hence the hand-made holdout count.)
     in_calibration = transactions["date"] <= pd.Timestamp(cal_end)
     ref = summary_data_from_transaction_data(
         transactions[in_calibration], "customer_id", "date", observation_period_end=cal_end.isoformat(), freq="D"
@@ -289,16 +330,50 @@ def test_backtest_against_the_holdout(con: duckdb.DuckDBPyConnection, transactio
         ~in_calibration & (transactions["date"] <= pd.Timestamp(AS_OF)), ["customer_id", "date"]
     ].drop_duplicates()
     actual = holdout_days.groupby("customer_id").size().reindex(ref.index, fill_value=0)
-    assert total["customers"] == len(ref) == 2357
-    assert total["actual_repeat_purchases"] == actual.sum()
-    calibration = pd.Series({name: total[f"calibration_{name}"] for name in ("r", "alpha", "a", "b")})
-    predicted = _bgf(calibration).conditional_expected_number_of_purchases_up_to_time(
-        HOLDOUT_DAYS, ref["frequency"], ref["recency"], ref["T"]
-    )
-    assert total["predicted_repeat_purchases"] == pytest.approx(predicted.sum(), rel=1e-6)
-    assert total["per_customer_correlation"] == pytest.approx(np.corrcoef(predicted, actual)[0, 1], rel=1e-6)
-    by_bucket = actual.groupby(np.minimum(ref["frequency"], 7)).sum()
-    np.testing.assert_array_equal(freq["actual_repeat_purchases"].to_numpy(), by_bucket.to_numpy())
+    for name, bt in every.groupby("purchase_model"):
+        if (bt["model_status"] != "fitted").all():
+            continue  # a calibration fit the data cannot support: no predictions (test_thin_data)
+        assert bt["breakdown"].value_counts().to_dict() == {"week": 26, "calibration_frequency": 8, "total": 1}
+        assert (bt["calibration_end_date"] == pd.Timestamp(cal_end)).all()
+        total = bt[bt["breakdown"] == "total"].iloc[0]
+        freq = bt[bt["breakdown"] == "calibration_frequency"]
+        weeks = bt[bt["breakdown"] == "week"]
+        for column in ("customers", "actual_repeat_purchases", "predicted_repeat_purchases"):
+            assert freq[column].sum() == pytest.approx(total[column], rel=1e-12), (name, column)
+        assert weeks.iloc[-1]["actual_repeat_purchases"] == total["actual_repeat_purchases"]
+        assert weeks.iloc[-1]["predicted_repeat_purchases"] == pytest.approx(
+            total["predicted_repeat_purchases"], rel=1e-9
+        )
+        assert (np.diff(weeks["actual_repeat_purchases"]) >= 0).all()
+        assert (np.diff(weeks["predicted_repeat_purchases"]) > 0).all()
+        assert 0 < total["per_customer_correlation"] < 1
+        assert total["prediction_error"] == pytest.approx(
+            total["predicted_repeat_purchases"] - total["actual_repeat_purchases"], rel=1e-12
+        )
+        assert total["customers"] == len(ref) == 2357
+        assert total["actual_repeat_purchases"] == actual.sum()
+        names = ("r", "alpha", "s", "beta") if name == "pareto_nbd" else ("r", "alpha", "a", "b")
+        calibration = pd.Series({p: total[f"calibration_{p}"] for p in names}, name=name)
+        predicted = _reference_fitter(calibration).conditional_expected_number_of_purchases_up_to_time(
+            HOLDOUT_DAYS, ref["frequency"], ref["recency"], ref["T"]
+        )
+        assert total["predicted_repeat_purchases"] == pytest.approx(predicted.sum(), rel=1e-6), name
+        assert total["per_customer_correlation"] == pytest.approx(np.corrcoef(predicted, actual)[0, 1], rel=1e-6)
+        mae = float(np.abs(predicted - actual).mean())
+        assert total["holdout_score"] == pytest.approx(mae + abs(predicted.sum() - actual.sum()) / len(ref), rel=1e-6)
+        by_bucket = actual.groupby(np.minimum(ref["frequency"], 7)).sum()
+        np.testing.assert_array_equal(freq["actual_repeat_purchases"].to_numpy(), by_bucket.to_numpy())
+
+
+def test_calibration_deciles_compare_predicted_and_observed(con: duckdb.DuckDBPyConnection) -> None:
+    cal = con.sql("select * from marts.clv_calibration order by purchase_model, probability_decile").df()
+    for _name, deciles in cal.groupby("purchase_model"):
+        assert deciles["probability_decile"].tolist() == list(range(1, 11))
+        assert deciles["customers"].sum() == 2357 and deciles["customers"].max() - deciles["customers"].min() <= 1
+        assert (np.diff(deciles["mean_predicted_probability"]) >= 0).all()
+        # CDNOW: the models are well calibrated: off by 0.04 on average, by at most 0.15 in a decile.
+        assert deciles["calibration_error"].abs().mean() < 0.05
+        assert (deciles["calibration_error"].abs() < 0.15).all()
 
 
 # ----------------------------------------------------------------------------- lifecycle
@@ -314,6 +389,8 @@ def test_lifecycle_uses_p_alive(con: duckdb.DuckDBPyConnection) -> None:
     ).df()
     assert len(rows) == 2357
     np.testing.assert_allclose(rows["churn_probability"], 1.0 - rows["p_alive"], rtol=0, atol=1e-15)
+    # The stage never contradicts the model: churned means p_alive below churned_max_p_alive (0.5).
+    assert (rows.loc[rows["lifecycle_stage"] == "churned", "p_alive"].dropna() < 0.5).all()
     low = rows["p_alive"] < 0.3  # dbt var at_risk_p_alive (default)
     assert (rows["has_low_p_alive"] == low).all()
     assert rows.loc[low, "is_at_risk"].all()
