@@ -32,7 +32,8 @@ pytestmark = pytest.mark.slow
 
 WARN_TEST = "clv_models_not_fitted_predictions_left_empty_see_clv_model_parameters"
 
-# What each data set supports: (model_status, bgnbd_status, gamma_gamma_status, backtest status).
+# What each data set supports: (model_status, the purchase model's status (the chosen one's, or
+# BG/NBD's when none is chosen), gamma_gamma_status, BG/NBD's backtest status).
 EXPECTED_STATUS = {
     "three_hundred": ("fitted", "fitted", "fitted", "fitted"),
     "no_repeat": ("insufficient_data", "insufficient_data", "insufficient_data", "insufficient_data"),
@@ -104,12 +105,14 @@ def test_build_has_no_error_and_warns_once_when_not_fitted(built: Built, con: du
 
 def test_model_status_is_what_the_data_supports(built: Built, con: duckdb.DuckDBPyConnection) -> None:
     got = con.sql(
-        "select model_status, bgnbd_status, gamma_gamma_status, model_status_reason, r, p "
-        "from marts.clv_model_parameters"
+        "select model_status, purchase_model_status, gamma_gamma_status, model_status_reason, r, p "
+        "from marts.clv_model_parameters order by is_chosen desc, purchase_model = 'bg_nbd' desc"
     ).fetchall()
-    assert len(got) == 1
+    assert len(got) == 3
     status, bgnbd, gamma_gamma, reason, r, p = got[0]
-    (backtest_status,) = con.sql("select distinct model_status from marts.clv_backtest").fetchone()  # type: ignore[misc]
+    (backtest_status,) = con.sql(
+        "select distinct model_status from marts.clv_backtest where purchase_model = 'bg_nbd'"
+    ).fetchone()  # type: ignore[misc]
     assert (status, bgnbd, gamma_gamma, backtest_status) == EXPECTED_STATUS[built.name]
     assert (r is None) == (bgnbd != "fitted") and (p is None) == (gamma_gamma != "fitted")
     assert reason  # plain words, never empty
@@ -136,11 +139,15 @@ def test_lifecycle_kpi_and_history_marts_are_built(built: Built, con: duckdb.Duc
 
 
 def test_predictive_columns_are_null_exactly_when_not_fitted(built: Built, con: duckdb.DuckDBPyConnection) -> None:
-    bgnbd, gamma_gamma = con.sql("select bgnbd_status, gamma_gamma_status from marts.clv_model_parameters").fetchone()  # type: ignore[misc]
-    n, p_alive, purchases, spend, clv, not_predicted, low_p_alive = con.sql(
+    bgnbd, gamma_gamma, one_time_p_alive = con.sql(
+        "select case when bool_or(is_chosen) then 'fitted' else 'not fitted' end, any_value(gamma_gamma_status), "
+        "coalesce(bool_or(is_chosen and purchase_model <> 'bg_nbd'), false) from marts.clv_model_parameters"
+    ).fetchone()  # type: ignore[misc]
+    n, one_time, p_alive, purchases, spend, clv, not_predicted, low_p_alive = con.sql(
         """
         select
             count(*),
+            count(*) filter (where clv.frequency = 0),
             count(clv.p_alive),
             count(clv.expected_purchases),
             count(clv.expected_avg_order_value),
@@ -154,7 +161,9 @@ def test_predictive_columns_are_null_exactly_when_not_fitted(built: Built, con: 
     ).fetchone()  # type: ignore[misc]
     purchase_model = n if bgnbd == "fitted" else 0
     spend_model = n if gamma_gamma == "fitted" else 0
-    assert (p_alive, purchases) == (purchase_model, purchase_model)
+    # p_alive: every scored buyer, except BG/NBD's one-time buyers (the model cannot tell).
+    assert purchases == purchase_model
+    assert p_alive == (purchase_model if one_time_p_alive or not purchase_model else purchase_model - one_time)
     assert spend == spend_model
     assert clv == min(purchase_model, spend_model)
     assert not_predicted == n - clv
