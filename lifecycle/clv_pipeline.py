@@ -30,6 +30,7 @@ from lifecycle.clv import (
     expected_next_purchase_days,
     fit_gamma_gamma,
 )
+from lifecycle.clv.intervals import purchase_intervals
 from lifecycle.clv.models import PURCHASE_MODELS, PurchaseModel
 from lifecycle.clv.value import discounted_purchases
 from lifecycle.clv_status import (
@@ -45,6 +46,9 @@ from lifecycle.clv_status import (
 
 #: Below this p_alive the next-purchase date is not reported (the customer is more likely gone).
 NEXT_PURCHASE_MIN_P_ALIVE = 0.5
+#: The per-customer intervals: 80 %, the 10th and 90th percentiles (lifecycle.clv.intervals).
+INTERVAL_LEVEL = 0.8
+INTERVAL_COLUMNS = ("expected_purchases_p10", "expected_purchases_p90", "predicted_clv_p10", "predicted_clv_p90")
 
 
 @dataclass(frozen=True)
@@ -487,8 +491,11 @@ def score_customers(
     every model; null when p_alive < 0.5 or the wait exceeds the horizon), ``low_p_alive_from_date``
     (the first day with p_alive < ``at_risk_p_alive``, past or projected; on or before
     ``as_of_date`` exactly when p_alive < ``at_risk_p_alive`` now; null where p_alive is null, for
-    ``at_risk_p_alive`` = 0 and beyond 9999-12-31). Date columns are Arrow ``date32`` so that
-    DuckDB types them DATE even when every value is null.
+    ``at_risk_p_alive`` = 0 and beyond 9999-12-31), ``expected_purchases_p10`` / ``_p90`` and
+    ``predicted_clv_p10`` / ``_p90`` (the 80 % prediction interval over the horizon,
+    :mod:`lifecycle.clv.intervals`; deterministic for a build: seeded with ``interval_seed`` and the
+    as-of date). Date columns are Arrow ``date32`` so that DuckDB types them DATE even when every
+    value is null.
 
     A model that was not fitted leaves its columns null for every buyer: without the purchase
     model the expected purchases and the two dates; without the spend model
@@ -514,6 +521,7 @@ def score_customers(
     fallback_rate = float(np.median(margin_rate[known])) if known.any() else 1.0
     margin_rate = np.where(known, margin_rate, fallback_rate)
     purchases_90d = purchases_horizon = revenue = None
+    bounds: dict[str, np.ndarray | None] = dict.fromkeys(INTERVAL_COLUMNS)
     next_dates: list[date | None] = [None] * n
     low_p_alive_dates: list[date | None] = [None] * n
     if model is not None and fit is not None:
@@ -521,10 +529,34 @@ def score_customers(
         alive = model.alive_expectation(fit, x, T, [90.0, float(settings.horizon_days)])
         purchases_90d = pa * alive[:, 0]
         purchases_horizon = pa * alive[:, 1]
+        discounted = discounted_purchases(
+            model, fit, x, t_x, T, settings.horizon_days, settings.annual_discount_rate, p_alive_now=pa
+        )
         if spend is not None:
-            revenue = spend * discounted_purchases(
-                model, fit, x, t_x, T, settings.horizon_days, settings.annual_discount_rate, p_alive_now=pa
-            )
+            revenue = spend * discounted
+        # The discount weight of a future's value: discounted over undiscounted expected purchases.
+        weight = np.divide(discounted, purchases_horizon, out=np.ones(n), where=purchases_horizon > 0)
+        intervals = purchase_intervals(
+            model,
+            fit,
+            fits.log_cov,
+            x,
+            t_x,
+            T,
+            float(settings.horizon_days),
+            spend=gg,
+            mean_spend=m,
+            discount_weight=weight,
+            margin_rate=margin_rate,
+            level=INTERVAL_LEVEL,
+            seed=[settings.interval_seed, as_of_date.toordinal()],
+        )
+        bounds = {
+            "expected_purchases_p10": intervals.purchases_low,
+            "expected_purchases_p90": intervals.purchases_high,
+            "predicted_clv_p10": intervals.clv_low,
+            "predicted_clv_p90": intervals.clv_high,
+        }
         wait = expected_next_purchase_days(fit, x, t_x, T)
         # Reported only when likely alive and expected within the horizon; otherwise null.
         next_dates = [
@@ -562,6 +594,7 @@ def score_customers(
         {
             "customer_id": buyers["customer_id"].to_numpy(),
             **{name: _float_column(values, n) for name, values in predicted.items()},
+            **{name: _float_column(values, n) for name, values in bounds.items()},
             "margin_rate_used": margin_rate,
             "is_margin_rate_estimated": ~known,
             "expected_next_purchase_date": _date_column(next_dates),

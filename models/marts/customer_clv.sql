@@ -79,6 +79,11 @@ final as (
             case when purchases.customer_id is null then 0 else predictions.predicted_clv end
             as decimal(18, 2)
         ) as predicted_clv,
+        {#- The 80 % prediction interval over the horizon (parameter and purchase-count uncertainty). #}
+        predictions.expected_purchases_p10,
+        predictions.expected_purchases_p90,
+        cast(predictions.predicted_clv_p10 as decimal(18, 2)) as predicted_clv_p10,
+        cast(predictions.predicted_clv_p90 as decimal(18, 2)) as predicted_clv_p90,
         predictions.margin_rate_used as clv_margin_rate,
         predictions.is_margin_rate_estimated,
         predictions.expected_next_purchase_date,
