@@ -1145,3 +1145,26 @@ def test_score_snapshot_patterns_uses_the_chosen_model() -> None:
     assert _duckdb_types(out)["p_alive"] == "DOUBLE"
     none = score_snapshot_patterns(patterns, StoredFits(None, None, None, None))
     assert none["p_alive"].isna().all() and _duckdb_types(none)["p_alive"] == "DOUBLE"
+
+
+def test_scores_carry_deterministic_80_percent_intervals(
+    simulated: pd.DataFrame, simulated_fit: tuple[BgNbdFit, GammaGammaFit]
+) -> None:
+    bg, gg = simulated_fit
+    sub = simulated.head(2000)
+    settings = ClvSettings(clv_model="bg_nbd")
+    out = score_customers(sub, _fits(bg, gg), AS_OF, settings)
+    again = score_customers(sub, _fits(bg, gg), AS_OF, settings)
+    pd.testing.assert_frame_equal(out, again)  # the same build, the same intervals
+    later = score_customers(sub, _fits(bg, gg), AS_OF + timedelta(days=1), settings)
+    assert not later["predicted_clv_p90"].equals(out["predicted_clv_p90"])  # another build, other draws
+    low, high = out["expected_purchases_p10"], out["expected_purchases_p90"]
+    assert (low <= high).all() and (low >= 0).all() and (high > 0).any()
+    assert (out["predicted_clv_p10"] <= out["predicted_clv_p90"]).all()
+    types = _duckdb_types(out)
+    for column in ("expected_purchases_p10", "expected_purchases_p90", "predicted_clv_p10", "predicted_clv_p90"):
+        assert types[column] == "DOUBLE", column
+    no_spend = score_customers(sub, _fits(bg, None), AS_OF, settings)
+    assert no_spend["predicted_clv_p10"].isna().all() and no_spend["expected_purchases_p90"].notna().all()
+    none = score_customers(sub, _fits(None, None), AS_OF, settings)
+    assert none[["expected_purchases_p10", "predicted_clv_p90"]].isna().all().all()
