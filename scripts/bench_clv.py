@@ -2,7 +2,9 @@
 
 Times the BG/NBD fit, the Gamma-Gamma fit and the scoring steps (p_alive, expected purchases in
 90 and 365 days, 12-month CLV) of ``lifecycle.clv`` and of ``lifetimes`` on the same summary
-table, checks that both agree, prints a markdown table and writes ``reports/bench_clv.json``.
+table, the same for MBG/NBD and Pareto/NBD, and the per-customer 80 % intervals of every model
+(no lifetimes counterpart), checks that both agree, prints a markdown table and writes
+``reports/bench_clv.json``.
 
     .venv/bin/python scripts/bench_clv.py [--customers 1000000] [--lifetimes-max 1000000]
 
@@ -28,6 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lifecycle import clv
 from lifecycle.clv import mbgnbd, pareto_nbd
+from lifecycle.clv.intervals import purchase_intervals
+from lifecycle.clv.models import PURCHASE_MODELS
 
 TRUE_BGNBD = {"r": 0.5, "alpha": 20.0, "a": 0.8, "b": 2.5}
 TRUE_GG = {"p": 6.0, "q": 4.0, "gamma": 15.0}
@@ -169,12 +173,58 @@ def run(n_customers: int, lifetimes_max: int, seed: int) -> dict[str, Any]:
             },
         }
     result["timings"] = rows
-    result["other_models"] = _other_models(xf, t_x, T, lifetimes_max, seed, rows)
+    fits: dict[str, Any] = {"bg_nbd": bg}
+    result["other_models"] = _other_models(xf, t_x, T, lifetimes_max, seed, rows, fits)
+    result["intervals"] = _intervals(fits, xf, t_x, T, m, gg, rows, seed)
     return result
 
 
+def _intervals(
+    fits: dict[str, Any],
+    x: np.ndarray,
+    t_x: np.ndarray,
+    T: np.ndarray,
+    m: np.ndarray,
+    gg: clv.GammaGammaFit,
+    rows: dict[str, dict[str, Any]],
+    seed: int,
+) -> dict[str, Any]:
+    """The per-customer 80 % intervals of purchases and CLV over 365 days for every model (the
+    covariance of its log-parameters, then the draws; lifetimes has no counterpart)."""
+    import tracemalloc
+
+    out: dict[str, Any] = {}
+    spend_m = np.where(x > 0, m, np.nan)
+    for name, model in PURCHASE_MODELS.items():
+        fit = fits[name]
+        cov, t_cov = _timed(lambda model=model, fit=fit: model.log_covariance(fit, x, t_x, T))
+        tracemalloc.start()
+        iv, t_iv = _timed(
+            lambda model=model, fit=fit, cov=cov: purchase_intervals(
+                model, fit, cov, x, t_x, T, 365.0, spend=gg, mean_spend=spend_m, seed=seed
+            )
+        )
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        rows[f"{name}_covariance (no lifetimes counterpart)"] = {"ours_s": t_cov}
+        rows[f"{name}_intervals_80pct (no lifetimes counterpart)"] = {"ours_s": t_iv}
+        out[name] = {
+            "covariance_s": t_cov,
+            "intervals_s": t_iv,
+            "intervals_peak_mib": peak / 2**20,
+            "mean_purchases_width": float((iv.purchases_high - iv.purchases_low).mean()),
+        }
+    return out
+
+
 def _other_models(
-    x: np.ndarray, t_x: np.ndarray, T: np.ndarray, lifetimes_max: int, seed: int, rows: dict[str, dict[str, Any]]
+    x: np.ndarray,
+    t_x: np.ndarray,
+    T: np.ndarray,
+    lifetimes_max: int,
+    seed: int,
+    rows: dict[str, dict[str, Any]],
+    fits: dict[str, Any],
 ) -> dict[str, Any]:
     """Pareto/NBD and MBG/NBD on the same summary: fit, p_alive and 90-day expected purchases,
     each beside lifetimes (ParetoNBDFitter, ModifiedBetaGeoFitter) on a subsample of at most
@@ -202,6 +252,7 @@ def _other_models(
         fit, t_fit = _timed(lambda fit_fn=fit_fn: fit_fn(x, t_x, T))
         pa, t_pa = _timed(lambda fit=fit, alive_fn=alive_fn: alive_fn(fit, x, t_x, T))
         e90, t_e90 = _timed(lambda fit=fit, expect_fn=expect_fn: expect_fn(fit, 90.0, x, t_x, T))
+        fits[name] = fit
         rows[f"{name}_fit"] = {"ours_s": t_fit}
         rows[f"{name}_p_alive"] = {"ours_s": t_pa}
         rows[f"{name}_expected_purchases_90d"] = {"ours_s": t_e90}

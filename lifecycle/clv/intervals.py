@@ -46,7 +46,7 @@ from lifecycle.clv.gamma_gamma import GammaGammaFit
 from lifecycle.clv.inputs import FloatArray, check_score_rft, score_inputs
 from lifecycle.clv.models import PurchaseModel
 
-#: Customers simulated together (bounds memory to chunk x draws x 8 bytes per array).
+#: Patterns (customers) simulated together (bounds memory to chunk x draws x 8 bytes per array).
 CHUNK_CUSTOMERS = 20_000
 
 
@@ -106,6 +106,15 @@ def alive_by_draw(
     log_odds = base[:, None] + slopes @ offsets.T
     alive = 1.0 / (1.0 + np.exp(-log_odds))
     return np.asarray(np.where(base_p[:, None] >= 1.0, 1.0, alive), dtype=np.float64)
+
+
+def _bounds(samples: FloatArray, lo_q: float, hi_q: float) -> tuple[FloatArray, FloatArray]:
+    """The ``lo_q`` and ``hi_q`` quantiles of each row (``inverted_cdf``: the order statistics
+    ``ceil(q·n)``), by partial sorting."""
+    k = samples.shape[1]
+    lo_i, hi_i = max(int(np.ceil(lo_q * k)) - 1, 0), max(int(np.ceil(hi_q * k)) - 1, 0)
+    part = np.partition(samples, [lo_i, hi_i], axis=1)
+    return part[:, lo_i].astype(np.float64), part[:, hi_i].astype(np.float64)
 
 
 def _simulate_counts(
@@ -182,18 +191,29 @@ def purchase_intervals(
     alive_patterns = alive_by_draw(model, fit, fits, patterns[:, 0], patterns[:, 1], patterns[:, 2])
     lo_q, hi_q = (1.0 - level) / 2.0, (1.0 + level) / 2.0
     out = {name: np.empty(n) for name in ("p_lo", "p_hi", "c_lo", "c_hi")}
-    for start in range(0, n, CHUNK_CUSTOMERS):
-        sl = slice(start, min(start + CHUNK_CUSTOMERS, n))
-        counts = _simulate_counts(
-            model, fits, alive_patterns[inv[sl]], xx[sl], TT[sl], float(horizon_days), n_process_draws, rng
+    # The futures of a purchase pattern are simulated once and shared by the customers who have it
+    # (their counts depend on nothing else); the spend is drawn per customer.
+    n_patterns = patterns.shape[0]
+    futures = len(fits) * n_process_draws
+    counts = np.empty((n_patterns, futures), dtype=np.uint16)
+    p_lo, p_hi = np.empty(n_patterns), np.empty(n_patterns)
+    for start in range(0, n_patterns, CHUNK_CUSTOMERS):
+        sl = slice(start, min(start + CHUNK_CUSTOMERS, n_patterns))
+        chunk = _simulate_counts(
+            model, fits, alive_patterns[sl], patterns[sl, 0], patterns[sl, 2], float(horizon_days), n_process_draws, rng
         )
-        out["p_lo"][sl], out["p_hi"][sl] = np.quantile(counts, [lo_q, hi_q], axis=1, method="inverted_cdf")
-        if spend is not None and m is not None:
+        counts[sl] = np.minimum(chunk, np.iinfo(np.uint16).max)
+        p_lo[sl], p_hi[sl] = _bounds(chunk, lo_q, hi_q)
+    out["p_lo"], out["p_hi"] = p_lo[inv], p_hi[inv]
+    if spend is not None and m is not None:
+        for start in range(0, n, CHUNK_CUSTOMERS):
+            sl = slice(start, min(start + CHUNK_CUSTOMERS, n))
+            own = counts[inv[sl]].astype(np.float64)
             has = (xx[sl] >= 1) & np.isfinite(m[sl]) & (m[sl] > 0)
             shape_nu = np.where(has, spend.p * xx[sl] + spend.q, spend.q)[:, None]
             rate_nu = np.where(has, spend.gamma + xx[sl] * np.where(has, m[sl], 0.0), spend.gamma)[:, None]
-            nu = rng.gamma(np.broadcast_to(shape_nu, counts.shape), 1.0) / rate_nu
-            value = (margin[sl] * weight[sl])[:, None] * counts * (spend.p / nu)
-            out["c_lo"][sl], out["c_hi"][sl] = np.quantile(value, [lo_q, hi_q], axis=1, method="inverted_cdf")
+            nu = rng.gamma(np.broadcast_to(shape_nu, own.shape), 1.0) / rate_nu
+            value = (margin[sl] * weight[sl])[:, None] * own * (spend.p / nu)
+            out["c_lo"][sl], out["c_hi"][sl] = _bounds(value, lo_q, hi_q)
     with_spend = spend is not None
     return Intervals(out["p_lo"], out["p_hi"], out["c_lo"] if with_spend else None, out["c_hi"] if with_spend else None)

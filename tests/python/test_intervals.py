@@ -151,3 +151,14 @@ def test_bad_arguments_are_refused_in_one_line() -> None:
         )
     with pytest.raises(ValueError, match="recency"):
         purchase_intervals(model, fit, None, x, np.array([30.0]), T, 30.0)
+
+
+@pytest.mark.parametrize("futures", [1, 7, 200])
+def test_bounds_are_numpys_inverted_cdf_quantiles(futures: int) -> None:
+    from lifecycle.clv.intervals import _bounds
+
+    samples = np.random.default_rng(futures).poisson(2.0, size=(300, futures)).astype(float)
+    low, high = _bounds(samples, 0.1, 0.9)
+    expected = np.quantile(samples, [0.1, 0.9], axis=1, method="inverted_cdf")
+    np.testing.assert_array_equal(low, expected[0])
+    np.testing.assert_array_equal(high, expected[1])

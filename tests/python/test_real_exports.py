@@ -127,7 +127,7 @@ def quarantine_counts(built: Built, detected_in: str = "import") -> dict[str, in
 
 
 def clv_status(built: Built) -> str:
-    ((status,),) = q(built, "select model_status from marts.clv_model_parameters")
+    ((status,),) = q(built, "select distinct model_status from marts.clv_model_parameters")
     return str(status)
 
 

@@ -442,7 +442,7 @@ def test_error_failures_exit_1(build: Build, tmp_path: Path, capsys: pytest.Capt
         "from marts.customer_segments where recency_score is not null)",
         "update marts.customer_lifecycle set stage_started_date = null where customer_id = "
         "(select max(customer_id) from marts.customer_lifecycle where lifecycle_stage = 'churned')",
-        "update marts.clv_model_parameters set q = 0.9",
+        "update marts.clv_model_parameters set q = 0.9 where purchase_model = 'bg_nbd'",
         "update marts.clv_backtest set breakdown = 'month' where backtest_row_id = "
         "(select max(backtest_row_id) from marts.clv_backtest)",
         # A null key (the table is recreated without its NOT NULL constraint first).
