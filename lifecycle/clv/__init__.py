@@ -18,12 +18,16 @@ one per shared concern:
 
 * :mod:`~lifecycle.clv.pareto_nbd`: the Pareto/NBD purchase model (Schmittlein, Morrison &
   Colombo 1987; FHL 2005 note): likelihood (stable for thousands of purchases and huge tenures),
-  fit, standard errors, p_alive (one-time buyers fade), expected purchases. Not yet used by the
-  marts (issue 14 wires the model choice).
+  fit, standard errors, p_alive (one-time buyers fade), expected purchases.
 
 * :mod:`~lifecycle.clv.mbgnbd`: MBG/NBD (Batislam, Denizel & Filiztekin 2007): BG/NBD where a
   customer may also drop out after her first purchase; same layout, BG/NBD's series at ``b + 1``.
-  Not yet used by the marts either.
+* :mod:`~lifecycle.clv.models`: the three purchase models behind one interface
+  (``PURCHASE_MODELS``), which the marts, the model choice and the intervals use.
+* :mod:`~lifecycle.clv.counts`: the probability of exactly n purchases in a period, unconditional
+  and given a customer's history, for the three models.
+* :mod:`~lifecycle.clv.intervals`: per-customer prediction intervals of purchases and CLV
+  (parameter draws from the asymptotic normal, exact posterior simulation of the count).
 
 A new purchase model is a new module beside ``bgnbd.py``: its fit result, its likelihood and
 ``fit_*`` built on :func:`~lifecycle.clv.fitting.minimise` and the checks of

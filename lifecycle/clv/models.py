@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from lifecycle.clv import counts
 from lifecycle.clv.bgnbd import (
     BgNbdFit,
     alive_expectation_pairs,
@@ -119,22 +120,26 @@ class PurchaseModel:
     def standard_errors(self, fit: Any, cov: FloatArray) -> dict[str, float]:
         return standard_errors_from_covariance(self.log_params(fit), cov, self.param_names)
 
+    def probability_of_purchases(self, fit: Any, n: ArrayLike, t: ArrayLike) -> FloatArray:
+        """Unconditional P(exactly n repeat purchases in (0, t]) of a new customer
+        (:mod:`lifecycle.clv.counts`)."""
+        return counts.probability_of_purchases(self.name, fit, n, t)
+
+    def conditional_probability_of_purchases(
+        self, fit: Any, n: ArrayLike, t: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike
+    ) -> FloatArray:
+        """P(exactly n purchases in (T, T+t] | x, t_x, T) (:mod:`lifecycle.clv.counts`)."""
+        xx, tx, TT = score_inputs(x, t_x, T)
+        check_score_rft(xx, tx, TT)
+        return counts.conditional_probability_of_purchases(
+            self.name, fit, self.p_alive(fit, xx, tx, TT), n, t, xx, tx, TT
+        )
+
     def conditional_probability_of_any_purchase(
         self, fit: Any, t: float, x: ArrayLike, t_x: ArrayLike, T: ArrayLike
-    ) -> FloatArray:  # TEMP shim
-        xx, tx, TT = score_inputs(x, t_x, T)
-        pa = self.p_alive(fit, xx, tx, TT)
-        lam = (fit.alpha + TT) / (fit.alpha + TT + t)
-        none = lam ** (fit.r + xx)
-        if self.name == "pareto_nbd":
-            nodes, weights = np.polynomial.legendre.leggauss(64)
-            tau = (nodes + 1.0) / 2.0 * t
-            w = weights / 2.0 * t
-            b = (fit.beta + TT)[..., None]
-            a = (fit.alpha + TT)[..., None]
-            integrand = fit.s / (b + tau) * (b / (b + tau)) ** fit.s * (a / (a + tau)) ** (fit.r + xx[..., None])
-            none = none * ((fit.beta + TT) / (fit.beta + TT + t)) ** fit.s + (integrand * w).sum(axis=-1)
-        return np.asarray(pa * (1.0 - none), dtype=np.float64)
+    ) -> FloatArray:
+        """P(at least one purchase in (T, T+t] | x, t_x, T): 1 − P(none)."""
+        return np.asarray(1.0 - self.conditional_probability_of_purchases(fit, 0, t, x, t_x, T), dtype=np.float64)
 
 
 PURCHASE_MODELS: dict[str, PurchaseModel] = {
