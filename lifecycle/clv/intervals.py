@@ -6,7 +6,8 @@ purchases (and value) over the horizon with probability ``level``, combining
 
 1. **parameter uncertainty**: ``n_parameter_draws`` parameter vectors drawn from the asymptotic
    normal of the log-parameters, ``ln θ ~ N(ln θ̂, Σ)`` with ``Σ`` the inverse observed information
-   (``PurchaseModel.log_covariance``; without it, θ̂ only);
+   (``PurchaseModel.log_covariance``; without it, or when it does not pin the parameters down, see
+   :data:`MAX_LOG_STANDARD_ERROR`, θ̂ only);
 2. **the purchase-count distribution** given the customer's history, simulated exactly with the
    conjugate posteriors of the models (the ``models`` docstring): alive at ``T`` with probability
    p_alive(θ); given alive, ``λ ~ Gamma(r+x, α+T)`` and
@@ -60,6 +61,22 @@ class Intervals:
     clv_high: FloatArray | None
 
 
+#: The parameter draws need a covariance that pins every parameter down: a standard error of its
+#: logarithm of at most this (the parameter known within a factor e). A fit near a limit of its
+#: model (e.g. BG/NBD's b -> infinity on a small shop) has a huge or indefinite covariance; its
+#: intervals then carry the purchase-count and spend uncertainty only.
+MAX_LOG_STANDARD_ERROR = 1.0
+
+
+def pins_down(log_cov: FloatArray) -> bool:
+    """Whether ``log_cov`` is a usable covariance: positive semi-definite (to rounding) with every
+    standard error of a log-parameter at most :data:`MAX_LOG_STANDARD_ERROR`."""
+    eig = np.linalg.eigvalsh(log_cov)
+    return bool(
+        eig.min() >= -1e-9 * max(abs(eig.max()), 1e-300) and np.diag(log_cov).max() <= MAX_LOG_STANDARD_ERROR**2
+    )
+
+
 def parameter_draws(
     model: PurchaseModel, fit: Any, log_cov: ArrayLike | None, n_draws: int, rng: np.random.Generator
 ) -> list[Any]:
@@ -71,6 +88,8 @@ def parameter_draws(
     centre = model.log_params(fit)
     if cov.shape != (centre.shape[0], centre.shape[0]) or not np.isfinite(cov).all():
         raise ValueError(f"log_cov must be a finite {centre.shape[0]}x{centre.shape[0]} matrix")
+    if not pins_down(cov):
+        return [fit] * n_draws
     draws = rng.multivariate_normal(centre, cov, size=n_draws, method="eigh")
     return [model.with_params(fit, np.exp(d)) for d in draws]
 

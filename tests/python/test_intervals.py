@@ -162,3 +162,20 @@ def test_bounds_are_numpys_inverted_cdf_quantiles(futures: int) -> None:
     expected = np.quantile(samples, [0.1, 0.9], axis=1, method="inverted_cdf")
     np.testing.assert_array_equal(low, expected[0])
     np.testing.assert_array_equal(high, expected[1])
+
+
+def test_a_covariance_that_does_not_pin_the_parameters_down_is_left_out() -> None:
+    # A small shop whose BG/NBD fit sits near b -> infinity: a log-parameter standard error of 30
+    # would draw parameters of e^±90. The intervals then carry count and spend uncertainty only.
+    from lifecycle.clv.intervals import pins_down
+
+    model = PURCHASE_MODELS["bg_nbd"]
+    fit = model.fit_type(0.5, 40.0, 50.0, 400.0, 0.0, 1, 1, True, 0, 0.0, "")
+    wild = np.diag([0.01, 0.01, 900.0, 900.0])
+    assert not pins_down(wild) and not pins_down(np.diag([0.01, 0.01, 0.01, -1.0])) and pins_down(np.eye(4) * 0.04)
+    assert parameter_draws(model, fit, wild, 3, np.random.default_rng(0)) == [fit] * 3
+    x, t_x, T = np.array([0.0, 2.0, 5.0]), np.array([0.0, 50.0, 300.0]), np.array([100.0, 200.0, 400.0])
+    with_wild = purchase_intervals(model, fit, wild, x, t_x, T, 365.0, seed=4)
+    without = purchase_intervals(model, fit, None, x, t_x, T, 365.0, seed=4)
+    assert np.isfinite(with_wild.purchases_high).all()
+    np.testing.assert_array_equal(with_wild.purchases_high, without.purchases_high)
