@@ -44,8 +44,12 @@ class BuildRecord:
 
     def status_counts(self) -> dict[str, int]:
         return {
-            "success": self.success_count, "warn": self.warn_count, "error": self.error_count,
-            "fail": self.fail_count, "skipped": self.skipped_count, "other": self.other_count,
+            "success": self.success_count,
+            "warn": self.warn_count,
+            "error": self.error_count,
+            "fail": self.fail_count,
+            "skipped": self.skipped_count,
+            "other": self.other_count,
         }
 
 

@@ -184,8 +184,16 @@ class _Builder:
         text = description or f"{test} on {scope}" + (f" where {where}" if where else "")
         self.checks.append(
             Check(
-                self.mart, test, column, severity, expectation, kwargs, derived, dict(queries or {}),
-                columns, f"[{severity}] {text}",
+                self.mart,
+                test,
+                column,
+                severity,
+                expectation,
+                kwargs,
+                derived,
+                dict(queries or {}),
+                columns,
+                f"[{severity}] {text}",
             )
         )
 
@@ -221,72 +229,135 @@ class _Builder:
         elif name in ("relationships", "relationships_where") and col and args.get("to") and args.get("field"):
             condition = f" where {args['to_condition']}" if name == "relationships_where" else ""
             sql = f"{q} is null or {q} in (select {args['field']} from {args['to']}{condition})"
-            self.add(name, col, severity, "expect_column_values_to_be_in_set", where=where, derived_sql=sql,
-                     columns=(col,))
+            self.add(
+                name, col, severity, "expect_column_values_to_be_in_set", where=where, derived_sql=sql, columns=(col,)
+            )
         elif name == "not_null_when" and col and args.get("other_model") and args.get("other_condition"):
             sql = f"{q} is not null or not exists (select 1 from {args['other_model']} where {args['other_condition']})"
-            self.add(name, col, severity, "expect_column_values_to_be_in_set", where=where, derived_sql=sql,
-                     columns=(col,))
+            self.add(
+                name, col, severity, "expect_column_values_to_be_in_set", where=where, derived_sql=sql, columns=(col,)
+            )
         elif name == "column_greater_or_equal" and col and args.get("other_column"):
             sql = f"not ({q} < {_quote(args['other_column'])})"
-            self.add(name, col, severity, "expect_column_values_to_be_in_set", where=where,
-                     derived_sql=f"coalesce({sql}, true)", columns=(col, args["other_column"]))
+            self.add(
+                name,
+                col,
+                severity,
+                "expect_column_values_to_be_in_set",
+                where=where,
+                derived_sql=f"coalesce({sql}, true)",
+                columns=(col, args["other_column"]),
+            )
         elif name == "expression_is_true" and args.get("expression"):
-            self.add(name, col, severity, "expect_column_values_to_be_in_set", where=where,
-                     derived_sql=f"({args['expression']})",
-                     description=f"expression_is_true on {self.mart}: {args['expression']}"
-                     + (f" where {where}" if where else ""))
+            self.add(
+                name,
+                col,
+                severity,
+                "expect_column_values_to_be_in_set",
+                where=where,
+                derived_sql=f"({args['expression']})",
+                description=f"expression_is_true on {self.mart}: {args['expression']}"
+                + (f" where {where}" if where else ""),
+            )
         elif name == "is_recent" and col and args.get("max_days_old") is not None:
             self.add(
-                name, col, severity, "expect_column_min_to_be_between", {"max_value": args["max_days_old"]},
-                where=where, measure_sql=f"date_diff('day', {q}, (select max(as_of_date) from ref('int_build_dates')))",
+                name,
+                col,
+                severity,
+                "expect_column_min_to_be_between",
+                {"max_value": args["max_days_old"]},
+                where=where,
+                measure_sql=f"date_diff('day', {q}, (select max(as_of_date) from ref('int_build_dates')))",
                 description=f"is_recent on {self.mart}.{col}: at most {args['max_days_old']} days before as_of_date",
             )
         elif name == "proportion_within" and args.get("condition"):
             lo, hi = args.get("min_share", 0), args.get("max_share", 1)
             self.add(
-                name, col, severity, "expect_column_mean_to_be_between", {"min_value": lo, "max_value": hi},
-                where=where, measure_sql=f"case when {args['condition']} then 1.0 else 0.0 end",
+                name,
+                col,
+                severity,
+                "expect_column_mean_to_be_between",
+                {"min_value": lo, "max_value": hi},
+                where=where,
+                measure_sql=f"case when {args['condition']} then 1.0 else 0.0 end",
                 description=f"proportion_within on {self.mart}: share of rows with {args['condition']} "
                 f"within [{lo}, {hi}]",
             )
         elif name == "value_share_at_most" and col and args.get("max_share") is not None:
             self.add(
-                name, col, severity, "expect_column_max_to_be_between", {"max_value": args["max_share"]},
-                where=where, measure_sql=f"count(*) over (partition by {q}) * 1.0 / count(*) over ()",
+                name,
+                col,
+                severity,
+                "expect_column_max_to_be_between",
+                {"max_value": args["max_share"]},
+                where=where,
+                measure_sql=f"count(*) over (partition by {q}) * 1.0 / count(*) over ()",
                 description=f"value_share_at_most on {self.mart}.{col}: no value holds more than "
                 f"{args['max_share']} of the rows",
             )
         elif name == "contains_every_value_of" and col and args.get("to") and args.get("field"):
             condition = args.get("to_condition", "true")
-            sql = (f"select distinct {args['field']} from {args['to']} "
-                   f"where ({condition}) and {args['field']} is not null order by 1")
-            self.add(name, col, severity, "expect_column_distinct_values_to_contain_set", {}, where=where,
-                     queries={"value_set": sql},
-                     description=f"contains_every_value_of on {self.mart}.{col}: every {args['field']} of "
-                     f"{args['to']} is present")
+            sql = (
+                f"select distinct {args['field']} from {args['to']} "
+                f"where ({condition}) and {args['field']} is not null order by 1"
+            )
+            self.add(
+                name,
+                col,
+                severity,
+                "expect_column_distinct_values_to_contain_set",
+                {},
+                where=where,
+                queries={"value_set": sql},
+                description=f"contains_every_value_of on {self.mart}.{col}: every {args['field']} of "
+                f"{args['to']} is present",
+            )
         elif name == "distinct_values_equal_set" and col and isinstance(args.get("values"), list):
-            self.add(name, col, severity, "expect_column_distinct_values_to_equal_set",
-                     {"value_set": list(args["values"])}, where=where)
+            self.add(
+                name,
+                col,
+                severity,
+                "expect_column_distinct_values_to_equal_set",
+                {"value_set": list(args["values"])},
+                where=where,
+            )
         elif name == "unique_combination_of_columns" and args.get("combination_of_columns"):
             cols = tuple(args["combination_of_columns"])
-            self.add(name, None, severity, "expect_compound_columns_to_be_unique", {"column_list": list(cols)},
-                     where=where, columns=cols,
-                     description=f"unique_combination_of_columns on {self.mart}: {', '.join(cols)}")
+            self.add(
+                name,
+                None,
+                severity,
+                "expect_compound_columns_to_be_unique",
+                {"column_list": list(cols)},
+                where=where,
+                columns=cols,
+                description=f"unique_combination_of_columns on {self.mart}: {', '.join(cols)}",
+            )
         elif name == "has_row_count" and args.get("expected") is not None:
             self.add(name, None, severity, "expect_table_row_count_to_equal", {"value": int(args["expected"])})
         elif name == "has_row_count_of" and args.get("compare_model") and not where:
-            self.add(name, None, severity, "expect_table_row_count_to_equal",
-                     queries={"value": f"select count(*) from {args['compare_model']}"},
-                     description=f"has_row_count_of on {self.mart}: as many rows as {args['compare_model']}")
+            self.add(
+                name,
+                None,
+                severity,
+                "expect_table_row_count_to_equal",
+                queries={"value": f"select count(*) from {args['compare_model']}"},
+                description=f"has_row_count_of on {self.mart}: as many rows as {args['compare_model']}",
+            )
         elif name == "sum_equals" and col and args.get("compare_model") and args.get("compare_expression"):
             condition = args.get("compare_condition", "true")
-            sql = (f"select coalesce({args['compare_expression']}, 0) from {args['compare_model']} "
-                   f"where {condition}")
-            self.add(name, col, severity, "expect_column_sum_to_be_between", {}, where=where,
-                     queries={"min_value": sql, "max_value": sql},
-                     description=f"sum_equals on {self.mart}.{col}: equals {args['compare_expression']} "
-                     f"of {args['compare_model']}" + (f" where {where}" if where else ""))
+            sql = f"select coalesce({args['compare_expression']}, 0) from {args['compare_model']} where {condition}"
+            self.add(
+                name,
+                col,
+                severity,
+                "expect_column_sum_to_be_between",
+                {},
+                where=where,
+                queries={"min_value": sql, "max_value": sql},
+                description=f"sum_equals on {self.mart}.{col}: equals {args['compare_expression']} "
+                f"of {args['compare_model']}" + (f" where {where}" if where else ""),
+            )
         else:
             scope = f"{self.mart}.{col}" if col else self.mart
             self.untranslated.append(f"{name} on {scope}")
@@ -298,8 +369,15 @@ class _Builder:
             severity = _severity(kwargs.pop("severity", self.default))
             where = kwargs.pop("where", None)
             description = kwargs.pop("description", "")
-            self.add("meta", column, severity, str(kind), kwargs, where=where,
-                     description=description or f"{kind} on {self.mart}" + (f".{column}" if column else ""))
+            self.add(
+                "meta",
+                column,
+                severity,
+                str(kind),
+                kwargs,
+                where=where,
+                description=description or f"{kind} on {self.mart}" + (f".{column}" if column else ""),
+            )
 
 
 def _meta(node: dict[str, Any]) -> dict[str, Any]:
@@ -329,8 +407,13 @@ def _model_checks(model: dict[str, Any], default: str, project_root: Path | None
         if isinstance(constraint, dict) and constraint.get("type") == "primary_key" and constraint.get("columns"):
             cols = tuple(constraint["columns"])
             for col in cols:
-                b.add("constraint", col, "error", "expect_column_values_to_not_be_null",
-                      description=f"primary key of {b.mart}: {col} is never null")
+                b.add(
+                    "constraint",
+                    col,
+                    "error",
+                    "expect_column_values_to_not_be_null",
+                    description=f"primary key of {b.mart}: {col} is never null",
+                )
     for col in model.get("columns") or []:
         name = str(col["name"])
         tests = col.get("data_tests") or col.get("tests") or []
@@ -339,8 +422,13 @@ def _model_checks(model: dict[str, Any], default: str, project_root: Path | None
             _test_parts(t)[0] == "not_null" and not _test_parts(t)[2].get("where") for t in tests
         )
         if constraints & {"not_null", "primary_key"} and not has_not_null_test:
-            b.add("constraint", name, "error", "expect_column_values_to_not_be_null",
-                  description=f"contract of {b.mart}: {name} is never null")
+            b.add(
+                "constraint",
+                name,
+                "error",
+                "expect_column_values_to_not_be_null",
+                description=f"contract of {b.mart}: {name} is never null",
+            )
         for test in tests:
             b.data_test(name, test)
         b.meta_expectations(name, _meta(col))

@@ -30,6 +30,7 @@ from lifecycle.clv import (
     expected_next_purchase_days,
     fit_gamma_gamma,
 )
+from lifecycle.clv.gamma_gamma import gamma_gamma_standard_errors
 from lifecycle.clv.intervals import purchase_intervals
 from lifecycle.clv.models import PURCHASE_MODELS, PurchaseModel
 from lifecycle.clv.value import discounted_purchases
@@ -223,7 +224,8 @@ def fit_outcome(summary: pd.DataFrame, settings: ClvSettings, scores: Mapping[st
             raise problem
     except ClvFitError as exc:
         gg, gg_failure = None, model_failure(SPEND_MODEL, exc)
-    return FitOutcome(outcomes, gg, gg_failure, chosen, why, time.perf_counter() - started, settings.clv_model)
+    gg_se = None if gg is None else gamma_gamma_standard_errors(gg, x[spenders], m[spenders])
+    return FitOutcome(outcomes, gg, gg_failure, chosen, why, time.perf_counter() - started, settings.clv_model, gg_se)
 
 
 def fit_models(summary: pd.DataFrame, settings: ClvSettings) -> tuple[Any, GammaGammaFit]:
@@ -281,6 +283,9 @@ _FLOAT_COLUMNS = (
     "p",
     "q",
     "gamma",
+    "p_se",
+    "q_se",
+    "gamma_se",
     "gamma_gamma_log_likelihood",
     "population_avg_order_value",
 )
@@ -334,6 +339,7 @@ def parameters_rows(
             "p": gg.p if gg else None,
             "q": gg.q if gg else None,
             "gamma": gg.gamma if gg else None,
+            **{f"{k}_se": (outcome.gamma_gamma_se or {}).get(k) for k in ("p", "q", "gamma")},
             "gamma_gamma_log_likelihood": gg.log_likelihood if gg else None,
             "gamma_gamma_customers": gg.n_customers if gg else None,
             "gamma_gamma_iterations": gg.iterations if gg else (ggf.iterations if ggf else None),

@@ -95,6 +95,8 @@ class FitOutcome:
     fit_seconds: float = 0.0
     #: The model the build asked for (the var clv_model): ``auto`` or a model name.
     setting: str = "auto"
+    #: Standard errors of the spend model's p, q, gamma (None when not fitted or singular).
+    gamma_gamma_se: dict[str, float] | None = None
 
     def outcome(self, name: str) -> PurchaseOutcome:
         for o in self.purchase:

@@ -94,9 +94,7 @@ def _read_footer(path: Path) -> tuple[pa.Schema, int]:
         return pf.schema_arrow, pf.metadata.num_rows
 
 
-def _check_table(
-    raw_dir: Path, rt: schema.RawTable, problems: list[str], warnings: list[str]
-) -> dict[str, int] | None:
+def _check_table(raw_dir: Path, rt: schema.RawTable, problems: list[str], warnings: list[str]) -> dict[str, int] | None:
     name = rt.name
     folder = raw_dir / name
     if not folder.is_dir():
@@ -136,9 +134,7 @@ def _check_table(
                 continue
             got = found[col]
             if not _type_matches(expected, got):
-                problems.append(
-                    f"{name}.{col}: expected type {expected}, found {got}{where}{_type_hint(got)}"
-                )
+                problems.append(f"{name}.{col}: expected type {expected}, found {got}{where}{_type_hint(got)}")
         for col in extra:
             warnings.append(f"{name}.{col}: unexpected column, ignored by staging")
 

@@ -54,11 +54,16 @@ QUARANTINE_MART = "quarantined_rows"
 NOT_MEANINGFUL = "not_meaningful"
 GX_SEVERITY = {"error": "critical", "warn": "warning"}
 # Expectations that need rows to say anything: not run on an empty mart the data cannot support.
-NEEDS_ROWS = frozenset({
-    "expect_column_mean_to_be_between", "expect_column_max_to_be_between", "expect_column_min_to_be_between",
-    "expect_column_distinct_values_to_contain_set", "expect_column_distinct_values_to_equal_set",
-    "expect_table_row_count_to_be_between",
-})
+NEEDS_ROWS = frozenset(
+    {
+        "expect_column_mean_to_be_between",
+        "expect_column_max_to_be_between",
+        "expect_column_min_to_be_between",
+        "expect_column_distinct_values_to_contain_set",
+        "expect_column_distinct_values_to_equal_set",
+        "expect_table_row_count_to_be_between",
+    }
+)
 # Where relations referenced by ref('x') are looked for, in this order.
 SCHEMA_ORDER = ("marts", "intermediate", "reference", "staging")
 
@@ -169,8 +174,17 @@ def _expectations(
                     missing[c] = check.severity
             continue
         if i in errors:
-            pre.append(Failure(mc.mart, check.expectation, check.column, f"error: {errors[i]}",
-                               check.description, check.severity, check.test))
+            pre.append(
+                Failure(
+                    mc.mart,
+                    check.expectation,
+                    check.column,
+                    f"error: {errors[i]}",
+                    check.description,
+                    check.severity,
+                    check.test,
+                )
+            )
             continue
         if skip_needs_rows and check.expectation in NEEDS_ROWS:
             skipped += 1
@@ -181,8 +195,17 @@ def _expectations(
                 kwargs[kwarg] = _query_value(con, kwarg, resolve_refs(sql, relations))
         except (duckdb.Error, LookupError) as exc:
             msg = str(exc).strip().splitlines()[0][:300]
-            pre.append(Failure(mc.mart, check.expectation, check.column, f"error: {msg}",
-                               check.description, check.severity, check.test))
+            pre.append(
+                Failure(
+                    mc.mart,
+                    check.expectation,
+                    check.column,
+                    f"error: {msg}",
+                    check.description,
+                    check.severity,
+                    check.test,
+                )
+            )
             continue
         if check.expectation == "expect_column_sum_to_be_between" and kwargs.get("min_value") is not None:
             kwargs["min_value"] -= 0.005  # money sums compare to the cent
@@ -191,13 +214,17 @@ def _expectations(
     for col, severity in missing.items():
         exps.append(
             gxe.ExpectColumnToExist(
-                column=col, severity=GX_SEVERITY[severity], description=f"[{severity}] {mc.mart}.{col} exists",
+                column=col,
+                severity=GX_SEVERITY[severity],
+                description=f"[{severity}] {mc.mart}.{col} exists",
                 meta={"severity": severity, "test": "contract", "column": col, "check": f"{col} exists"},
             )
         )
     if skipped:
-        notes.append(f"{mc.mart}: empty and not meaningful on this data (data_coverage): "
-                     f"{skipped} check(s) that need rows were not run")
+        notes.append(
+            f"{mc.mart}: empty and not meaningful on this data (data_coverage): "
+            f"{skipped} check(s) that need rows were not run"
+        )
     notes.extend(f"{mc.mart}: check not translated to Great Expectations: {u}" for u in mc.untranslated)
     return exps, pre, notes
 
@@ -307,8 +334,7 @@ def _quarantine_counts(con: duckdb.DuckDBPyConnection, present: list[str]) -> li
         except duckdb.Error:
             continue
         return [
-            {"quarantine_reason": r, "source_table": t, "rows": int(n), "reason_description": d}
-            for r, t, n, d in rows
+            {"quarantine_reason": r, "source_table": t, "rows": int(n), "reason_description": d} for r, t, n, d in rows
         ]
     return None
 
@@ -356,7 +382,9 @@ def _run_suite(
     actions = [UpdateDataDocsAction(name="update_data_docs", site_names=site_names)] if site_names else []
     checkpoint = context.checkpoints.add(
         gx.Checkpoint(
-            name=f"checkpoint_{mart}", validation_definitions=[vdef], actions=actions,
+            name=f"checkpoint_{mart}",
+            validation_definitions=[vdef],
+            actions=actions,
             result_format={"result_format": "BASIC", "partial_unexpected_count": 5},
         )
     )
@@ -371,8 +399,12 @@ def _run_suite(
                 meta = cfg.meta or {}
                 failures.append(
                     Failure(
-                        mart, cfg.type, meta.get("column", cfg.kwargs.get("column")), _observed(r, df),
-                        getattr(cfg, "description", None) or "", str(meta.get("severity", "error")),
+                        mart,
+                        cfg.type,
+                        meta.get("column", cfg.kwargs.get("column")),
+                        _observed(r, df),
+                        getattr(cfg, "description", None) or "",
+                        str(meta.get("severity", "error")),
                         str(meta.get("test", "")),
                     )
                 )
@@ -450,9 +482,14 @@ def validate_connection(
         for mart in sorted(set(present) | set(declared)):
             if mart not in present:
                 results.append(
-                    MartResult(mart, None, 1, 0,
-                               [Failure(mart, "mart_exists", None, f"marts.{mart} is missing from the warehouse")],
-                               "missing")
+                    MartResult(
+                        mart,
+                        None,
+                        1,
+                        0,
+                        [Failure(mart, "mart_exists", None, f"marts.{mart} is missing from the warehouse")],
+                        "missing",
+                    )
                 )
                 continue
             mc = declared.get(mart)
@@ -471,8 +508,12 @@ def validate_connection(
                 results.append(MartResult(mart, None, 1, 0, [failure], "error"))
 
     report = ValidationReport(
-        db_path=db_label, reports_dir=Path(reports_dir) if reports_dir is not None else None,
-        marts=results, notes=notes, started_at=started_at, elapsed_seconds=time.perf_counter() - t0,
+        db_path=db_label,
+        reports_dir=Path(reports_dir) if reports_dir is not None else None,
+        marts=results,
+        notes=notes,
+        started_at=started_at,
+        elapsed_seconds=time.perf_counter() - t0,
     )
     if docs_dir is not None and (docs_dir / "index.html").exists():
         report.data_docs_index = docs_dir / "index.html"

@@ -29,8 +29,12 @@ class Failure:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "expectation": self.expectation, "column": self.column, "observed": self.observed,
-            "description": self.description, "severity": self.severity, "test": self.test,
+            "expectation": self.expectation,
+            "column": self.column,
+            "observed": self.observed,
+            "description": self.description,
+            "severity": self.severity,
+            "test": self.test,
         }
 
 

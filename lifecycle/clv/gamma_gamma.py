@@ -12,7 +12,13 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from lifecycle.clv.errors import ClvFitError
-from lifecycle.clv.fitting import check_penalizer, minimise, near_bound
+from lifecycle.clv.fitting import (
+    check_penalizer,
+    log_covariance,
+    minimise,
+    near_bound,
+    standard_errors_from_covariance,
+)
 from lifecycle.clv.inputs import FloatArray, as_1d, check_weights, codes, dot, score_inputs
 
 
@@ -122,9 +128,7 @@ def _gg_ll(params: tuple[float, float, float], d: _GgData, need_grad: bool) -> t
     ll = float(ll + dot(d.weight, (s - 1.0) * d.pat_logm + s * d.pat_logx - q * l1 - s * lgm_q))
     if not need_grad:
         return ll, np.empty(0)
-    g_p = dot(xw, xv * (dshift_ds - special.digamma(s_u))) + dot(
-        d.weight, d.pat_x * (d.pat_logm + d.pat_logx - lgm_q)
-    )
+    g_p = dot(xw, xv * (dshift_ds - special.digamma(s_u))) + dot(d.weight, d.pat_x * (d.pat_logm + d.pat_logx - lgm_q))
     g_q = dot(xw, psi_diff) - dot(d.weight, l1)
     g_g = dot(d.weight, (q * mx / g - s) / (g + mx))
     return ll, np.array([g_p, g_q, g_g])
@@ -186,8 +190,7 @@ def fit_gamma_gamma(
     n_use = float(w[use].sum())
     if n_use < min_customers:
         raise ClvFitError(
-            f"too few repeat buyers with positive spend to fit Gamma-Gamma: {n_use:g} < "
-            f"min_customers={min_customers}",
+            f"too few repeat buyers with positive spend to fit Gamma-Gamma: {n_use:g} < min_customers={min_customers}",
             "insufficient_data",
             {"spenders": n_use, "min_customers": min_customers},
         )
@@ -263,3 +266,31 @@ def conditional_expected_spend(fit: GammaGammaFit, x: ArrayLike, m: ArrayLike) -
     _check_gg_inputs(xx.reshape(-1), mm.reshape(-1), error=ValueError)
     val = (fit.gamma + mm * xx) * fit.p / (fit.p * xx + fit.q - 1.0)
     return np.asarray(np.where(xx > 0, val, fit.mean_spend), dtype=np.float64)
+
+
+def gamma_gamma_standard_errors(
+    fit: GammaGammaFit, frequency: ArrayLike, monetary_value: ArrayLike, weights: ArrayLike | None = None
+) -> dict[str, float] | None:
+    """Asymptotic standard errors of (p, q, γ) from the observed information at the fit (the
+    Hessian of the log-likelihood in ln p, ln q, ln γ by central differences of the analytic
+    gradient, :func:`lifecycle.clv.fitting.log_covariance`, and the delta method); None when the
+    information matrix is singular (e.g. q, γ -> infinity together: one spend rate for everybody)."""
+    x, m = as_1d("frequency", frequency), as_1d("monetary_value", monetary_value)
+    _check_gg_inputs(x, m)
+    w = check_weights(weights, x.shape[0])
+    use = (x >= 1) & (m > 0) & (w > 0)
+    data = _gg_data(x[use], m[use], w[use])
+    theta = np.log([fit.p, fit.q, fit.gamma])
+
+    def grad(th: FloatArray) -> FloatArray:
+        p = np.exp(th)
+        _, g = _gg_ll((p[0], p[1], p[2]), data, True)
+        return np.asarray(g * p, dtype=np.float64)
+
+    try:
+        cov = log_covariance(grad, theta, "Gamma-Gamma")
+    except ClvFitError:
+        return None
+    if not np.isfinite(cov).all() or (np.diag(cov) < 0).any():
+        return None
+    return standard_errors_from_covariance(theta, cov, ("p", "q", "gamma"))

@@ -43,9 +43,7 @@ def check_rft(x: FloatArray, t_x: FloatArray, T: FloatArray, error: type[ValueEr
     over = t_x > T
     if over.any():
         i = int(np.flatnonzero(over)[0])
-        raise error(
-            f"recency exceeds T for {int(over.sum())} customer(s) (first: recency={t_x[i]}, T={T[i]})"
-        )
+        raise error(f"recency exceeds T for {int(over.sum())} customer(s) (first: recency={t_x[i]}, T={T[i]})")
     zero_rec = (x == 0) & (t_x != 0)
     if zero_rec.any():
         raise error(f"recency must be 0 when frequency is 0 ({int(zero_rec.sum())} customer(s) violate it)")

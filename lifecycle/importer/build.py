@@ -60,9 +60,11 @@ def cents_text(cents: int) -> str:
 def order_status(statuses: pd.Series, keys: pd.Series) -> pd.Series:
     """Per order: cancelled if every row is cancelled, returned if every row is cancelled or returned
     (at least one returned), else completed."""
-    flags = pd.DataFrame(
-        {"key": keys, "completed": statuses == "completed", "returned": statuses == "returned"}
-    ).groupby("key", sort=False)[["completed", "returned"]].any()
+    flags = (
+        pd.DataFrame({"key": keys, "completed": statuses == "completed", "returned": statuses == "returned"})
+        .groupby("key", sort=False)[["completed", "returned"]]
+        .any()
+    )
     return pd.Series(
         np.select([flags["completed"], flags["returned"]], ["completed", "returned"], "cancelled"),
         index=flags.index,
@@ -73,9 +75,7 @@ def build_tables(rows: pd.DataFrame, loaded_at: dt.datetime) -> tuple[dict[str, 
     """The sales tables (crm_customers, shop_orders, shop_order_lines) and their counts."""
     status = order_status(rows["row_status"], rows["order_key"])
     grouped = rows.groupby("order_key", sort=False)
-    orders = grouped.agg(
-        customer_id=("customer_id", "first"), ordered=("ts", "min"), currency=("currency", "first")
-    )
+    orders = grouped.agg(customer_id=("customer_id", "first"), ordered=("ts", "min"), currency=("currency", "first"))
     orders["status"] = status
     orders = orders.rename_axis("order_id").reset_index()
     orders = orders.sort_values(["ordered", "order_id"], kind="stable").reset_index(drop=True)
@@ -85,9 +85,7 @@ def build_tables(rows: pd.DataFrame, loaded_at: dt.datetime) -> tuple[dict[str, 
     lines["rank"] = lines["order_key"].map(pd.Series(range(len(orders)), index=orders["order_id"].to_numpy()))
     lines = lines.sort_values(["rank", "n"], kind="stable").reset_index(drop=True)
     lines["order_line_id"] = lines["order_key"] + "-" + lines["n"].astype(str)
-    not_kept = lines["row_status"].isin(["cancelled", "returned"]) & (
-        lines["order_key"].map(status) == "completed"
-    )
+    not_kept = lines["row_status"].isin(["cancelled", "returned"]) & (lines["order_key"].map(status) == "completed")
     returned_quantity = np.where(not_kept, np.maximum(lines["quantity"].to_numpy(), 0), 0)
 
     known = rows[rows["customer_id"].notna()]

@@ -98,8 +98,7 @@ def _too_many_bad(data: pd.DataFrame, bad: np.ndarray, col: str, what: str) -> N
     """More than half the rows failing means the column or format is wrong, not the rows."""
     if int(bad.sum()) * 2 > len(data):
         raise ImportError_(
-            f"column '{col}': {int(bad.sum())} of {len(data)} values are not {what}; "
-            f"first: {_examples(data, bad, col)}"
+            f"column '{col}': {int(bad.sum())} of {len(data)} values are not {what}; first: {_examples(data, bad, col)}"
         )
 
 
@@ -134,8 +133,8 @@ def _amounts(
         qty, bad_qty = parsing.parse_quantities(data[qty_col])
         _too_many_bad(data, bad_qty, qty_col, "whole non-zero quantities")
         reasons["invalid_quantity"] = bad_qty
-        details["invalid_quantity"] = (
-            lambda i: f"column '{qty_col}': {data.at[i, qty_col]!r} is not a whole non-zero quantity"
+        details["invalid_quantity"] = lambda i: (
+            f"column '{qty_col}': {data.at[i, qty_col]!r} is not a whole non-zero quantity"
         )
         quantity = np.where(money.negative, -qty, qty)
         line_amount = money.magnitude * np.abs(qty)
@@ -155,15 +154,16 @@ def _amounts(
     return quantity, money
 
 
-def _statuses(rows_data: pd.DataFrame, o: Options, reasons: dict[str, np.ndarray], details: dict[str, Any],
-              warnings: list[str]) -> tuple[pd.Series, dict[str, dict[str, Any]]]:
+def _statuses(
+    rows_data: pd.DataFrame, o: Options, reasons: dict[str, np.ndarray], details: dict[str, Any], warnings: list[str]
+) -> tuple[pd.Series, dict[str, dict[str, Any]]]:
     col = o.status_col
     if not col:
         return pd.Series("completed", index=rows_data.index), {}
     row_status = parsing.map_statuses(rows_data[col], o.statuses)
     reasons["unknown_status"] = row_status.isna().to_numpy()
-    details["unknown_status"] = (
-        lambda i: f"column '{col}': status {rows_data.at[i, col]!r} is not known (map it with --status-map)"
+    details["unknown_status"] = lambda i: (
+        f"column '{col}': status {rows_data.at[i, col]!r} is not known (map it with --status-map)"
     )
     counts = {
         str(word): {"maps_to": o.statuses.get(str(word)), "rows": int(count)}
@@ -207,7 +207,7 @@ def classify(data: pd.DataFrame, o: Options) -> Rows:
 
     # a placeholder customer value is an anonymous sale, never a customer
     customer, canonical = _ids(data[o.customer_col], o.normalise_ids)
-    anonymous = (data[o.customer_col].str.lower().isin(o.placeholders) | canonical.str.lower().isin(o.placeholders))
+    anonymous = data[o.customer_col].str.lower().isin(o.placeholders) | canonical.str.lower().isin(o.placeholders)
     anonymous = anonymous.to_numpy()
     warnings += parsing.id_warnings(data.loc[~anonymous, o.customer_col], o.customer_col, o.normalise_ids)
     order_id = None

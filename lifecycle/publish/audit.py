@@ -198,10 +198,17 @@ def _checks_summary(report: ValidationReport) -> dict[str, Any]:
         "success": report.success,
         "evaluated": report.evaluated,
         "failed": report.failed,
-        "marts": {m.mart: {"evaluated": m.evaluated, "passed": m.passed, "failed": m.failed,
-                           "warned": len(m.warned), "coverage": m.coverage,
-                           "warnings": [w.line().strip() for w in m.warned]}
-                  for m in report.marts},
+        "marts": {
+            m.mart: {
+                "evaluated": m.evaluated,
+                "passed": m.passed,
+                "failed": m.failed,
+                "warned": len(m.warned),
+                "coverage": m.coverage,
+                "warnings": [w.line().strip() for w in m.warned],
+            }
+            for m in report.marts
+        },
     }
 
 

@@ -182,9 +182,7 @@ def _keep_previous(serving: Path, build_id: str) -> Path | None:
     return previous
 
 
-def swap_in(
-    tmp: Path, serving: Path, build_id: str, *, keep_current: bool, seal: Path | None = None
-) -> Path | None:
+def swap_in(tmp: Path, serving: Path, build_id: str, *, keep_current: bool, seal: Path | None = None) -> Path | None:
     """Make the complete, fsynced file ``tmp`` the serving file, atomically, read-only on disk;
     ``seal`` (a written seal of ``tmp``) becomes the serving file's seal right after.
 

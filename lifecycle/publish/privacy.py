@@ -38,8 +38,10 @@ def _erased_customer_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
         # Privacy first: without the list, a serving or rollback copy could keep an erased person.
         hint = "it reads the raw files of the build (LIFECYCLE_RAW_DIR)"
         if "Catalog" in str(exc) and "does not exist" in str(exc):
-            hint = ("its views name the warehouse by the file name dbt built it under: publish the "
-                    "warehouse under that name, or rebuild it where it is")
+            hint = (
+                "its views name the warehouse by the file name dbt built it under: publish the "
+                "warehouse under that name, or rebuild it where it is"
+            )
         raise PublishError(
             f"cannot list the erased customers (intermediate.int_customers_erased: {hint}): {exc}"
         ) from exc

@@ -213,5 +213,7 @@ def check(serving: Path) -> str:
     """``lifecycle publish --check``: the serving file is exactly what was published (its seal)."""
     serving = Path(serving).resolve()
     seal = verify_seal(serving)
-    return (f"{serving}: build {seal.build_id}, published {seal.published_at}, {seal.size} bytes, "
-            f"SHA-256 {seal.sha256[:16]}...: as published")
+    return (
+        f"{serving}: build {seal.build_id}, published {seal.published_at}, {seal.size} bytes, "
+        f"SHA-256 {seal.sha256[:16]}...: as published"
+    )

@@ -49,10 +49,18 @@ def manifest_rows(manifest: dict[str, Any], checks: dict[str, Any], counts: dict
     """The manifest's rows (in :data:`MANIFEST_COLUMNS` order), one per mart of ``counts``."""
     return [
         (
-            manifest["build_id"], manifest["as_of_date"], manifest["published_at"], mart, n,
-            manifest["source_warehouse"], manifest["dbt_invocation_id"], manifest["dbt_generated_at"],
+            manifest["build_id"],
+            manifest["as_of_date"],
+            manifest["published_at"],
+            mart,
+            n,
+            manifest["source_warehouse"],
+            manifest["dbt_invocation_id"],
+            manifest["dbt_generated_at"],
             json.dumps(manifest["dbt_status_counts"], sort_keys=True),
-            checks.get("success"), checks.get("evaluated"), checks.get("failed"),
+            checks.get("success"),
+            checks.get("evaluated"),
+            checks.get("failed"),
             json.dumps(checks.get("marts", {}).get(mart, {}), sort_keys=True),
         )
         for mart, n in counts.items()

@@ -105,9 +105,7 @@ def test_cdnow_bgnbd_in_days(cdnow_fit_days: BgNbdFit, cdnow_weeks: dict[str, np
     assert week_fit_in_days.alpha == pytest.approx(7 * week_fit.alpha, rel=1e-7)
     for name in ("r", "a", "b"):
         assert getattr(week_fit_in_days, name) == pytest.approx(getattr(week_fit, name), rel=1e-7)
-    assert week_fit_in_days.log_likelihood == pytest.approx(
-        week_fit.log_likelihood - x.sum() * math.log(7), abs=1e-6
-    )
+    assert week_fit_in_days.log_likelihood == pytest.approx(week_fit.log_likelihood - x.sum() * math.log(7), abs=1e-6)
     assert fit.log_likelihood == pytest.approx(week_fit_in_days.log_likelihood, abs=0.05)
 
 
@@ -155,9 +153,7 @@ def test_scoring_matches_lifetimes_with_same_parameters(
     s, fit = cdnow_days, cdnow_fit_days
     x, t_x, T = s.frequency.astype(float), s.recency, s.T
     bgf = _bgf(lifetimes_mod, fit)
-    np.testing.assert_allclose(
-        clv.p_alive(fit, x, t_x, T), bgf.conditional_probability_alive(x, t_x, T), rtol=1e-9
-    )
+    np.testing.assert_allclose(clv.p_alive(fit, x, t_x, T), bgf.conditional_probability_alive(x, t_x, T), rtol=1e-9)
     for t in (1.0, 30.0, 90.0, 365.0, 1000.0):
         ours = clv.expected_purchases(fit, t, x, t_x, T)
         ref = bgf.conditional_expected_number_of_purchases_up_to_time(t, x, t_x, T)
@@ -181,17 +177,13 @@ def test_scoring_matches_lifetimes_with_same_parameters(
     )
 
 
-def test_fits_match_lifetimes_own_fit(
-    lifetimes_mod, cdnow_days: clv.RfmSummary, cdnow_fit_days: BgNbdFit
-) -> None:
+def test_fits_match_lifetimes_own_fit(lifetimes_mod, cdnow_days: clv.RfmSummary, cdnow_fit_days: BgNbdFit) -> None:
     s = cdnow_days
     x = s.frequency.astype(float)
     bgf = lifetimes_mod.BetaGeoFitter().fit(x, s.recency, s.T)
     for name in ("r", "alpha", "a", "b"):
         assert getattr(cdnow_fit_days, name) == pytest.approx(float(bgf.params_[name]), rel=1e-4), name
-    theirs = clv.bgnbd_log_likelihood(
-        [float(bgf.params_[k]) for k in ("r", "alpha", "a", "b")], x, s.recency, s.T
-    )
+    theirs = clv.bgnbd_log_likelihood([float(bgf.params_[k]) for k in ("r", "alpha", "a", "b")], x, s.recency, s.T)
     assert cdnow_fit_days.log_likelihood >= theirs - 1e-6  # our optimum is at least as good
     assert s.monetary_value is not None
     rep = x > 0
@@ -201,9 +193,7 @@ def test_fits_match_lifetimes_own_fit(
         assert getattr(gg, ours) == pytest.approx(float(ggf.params_[key]), rel=1e-4), ours
 
 
-def test_spend_and_clv_match_lifetimes(
-    lifetimes_mod, cdnow_days: clv.RfmSummary, cdnow_fit_days: BgNbdFit
-) -> None:
+def test_spend_and_clv_match_lifetimes(lifetimes_mod, cdnow_days: clv.RfmSummary, cdnow_fit_days: BgNbdFit) -> None:
     import pandas as pd
 
     s, fit = cdnow_days, cdnow_fit_days
@@ -249,9 +239,7 @@ def _finite_diff(fun, params: np.ndarray, rel: float = 1e-6) -> np.ndarray:
     return g
 
 
-@pytest.mark.parametrize(
-    "params", [(0.243, 30.9, 0.793, 2.426), (1.7, 4.0, 2.5, 0.3), (0.05, 300.0, 0.2, 40.0)]
-)
+@pytest.mark.parametrize("params", [(0.243, 30.9, 0.793, 2.426), (1.7, 4.0, 2.5, 0.3), (0.05, 300.0, 0.2, 40.0)])
 def test_bgnbd_analytic_gradient_matches_finite_differences(params: tuple[float, ...]) -> None:
     x, t_x, T = clv.simulate_bgnbd(3000, r=0.5, alpha=20, a=0.8, b=2.5, T=(50, 400), seed=7)
     p = np.array(params)
@@ -333,8 +321,13 @@ def _gg_ll_reference(params: tuple[float, ...], x: np.ndarray, m: np.ndarray) ->
     for xi, mi in zip(x.tolist(), m.tolist(), strict=True):
         xi, mi = mp.mpf(xi), mp.mpf(mi)
         total += (
-            mp.loggamma(p * xi + q) - mp.loggamma(p * xi) - mp.loggamma(q) + q * mp.log(g)
-            + (p * xi - 1) * mp.log(mi) + p * xi * mp.log(xi) - (p * xi + q) * mp.log(g + mi * xi)
+            mp.loggamma(p * xi + q)
+            - mp.loggamma(p * xi)
+            - mp.loggamma(q)
+            + q * mp.log(g)
+            + (p * xi - 1) * mp.log(mi)
+            + p * xi * mp.log(xi)
+            - (p * xi + q) * mp.log(g + mi * xi)
         )
     return float(total)
 
@@ -365,9 +358,7 @@ def test_homogeneous_populations_fit_at_the_limit_whatever_the_rounding() -> Non
     # Everybody drops out with the same probability (a, b huge) and spends at the same rate (q,
     # gamma huge): the maximum likelihood fits are those limits, reached at the optimiser's box,
     # and a change of the input in the 12th digit changes neither the outcome nor the estimates.
-    x, t_x, T = clv.simulate_bgnbd(
-        400, r=1.2, alpha=110.0, a=4e9, b=6e9, T=(200, 500), seed=34, integer_days=True
-    )
+    x, t_x, T = clv.simulate_bgnbd(400, r=1.2, alpha=110.0, a=4e9, b=6e9, T=(200, 500), seed=34, integer_days=True)
     fits = [clv.fit_bgnbd(x, t_x * k, T * k) for k in (1.0, 1.0 + 1e-12)]
     for fit in fits:
         assert fit.a / (fit.a + fit.b) == pytest.approx(0.4, abs=0.1) and fit.b > 1e8
@@ -395,9 +386,7 @@ def _reference_quad(n: float, beta: float, a: float, u: float) -> float:
     def g(p: float) -> float:
         return -math.expm1(-n * math.log1p(p * u)) / p if p > 0 else n * u
 
-    val, _ = integrate.quad(
-        g, 0.0, 1.0, weight="alg", wvar=(a - 1.0, beta - 1.0), epsabs=0.0, epsrel=1e-12, limit=500
-    )
+    val, _ = integrate.quad(g, 0.0, 1.0, weight="alg", wvar=(a - 1.0, beta - 1.0), epsabs=0.0, epsrel=1e-12, limit=500)
     return val / math.exp(special.betaln(a, beta))
 
 
@@ -492,17 +481,13 @@ def test_discounted_value_partial_month_and_no_discount() -> None:
     fit = _fit(0.5, 20.0, 0.8, 2.5)
     x, t_x, T = np.array([0.0, 3.0]), np.array([0.0, 80.0]), np.array([50.0, 100.0])
     e45 = clv.expected_purchases(fit, 45.0, x, t_x, T)
-    np.testing.assert_allclose(
-        clv.discounted_value(fit, x, t_x, T, 10.0, 45.0, 0.0, 0.4), 4.0 * e45, rtol=1e-12
-    )
+    np.testing.assert_allclose(clv.discounted_value(fit, x, t_x, T, 10.0, 45.0, 0.0, 0.4), 4.0 * e45, rtol=1e-12)
     # 45 days with 30-day steps: a full step [0, 30] and a partial one (30, 45].
     d = 0.12
     monthly = (1 + d) ** (1 / 12) - 1
     e30 = clv.expected_purchases(fit, 30.0, x, t_x, T)
     manual = 10.0 * (e30 / (1 + monthly) + (e45 - e30) / (1 + monthly) ** 1.5)
-    np.testing.assert_allclose(
-        clv.discounted_value(fit, x, t_x, T, 10.0, 45.0, d, step_days=30.0), manual, rtol=1e-12
-    )
+    np.testing.assert_allclose(clv.discounted_value(fit, x, t_x, T, 10.0, 45.0, d, step_days=30.0), manual, rtol=1e-12)
     # Default step (365.25/12 days) discounts continuously at (1 + annual)^(−t/365.25).
     v = clv.discounted_value(fit, x, t_x, T, [5.0, 7.0], 365.25, d)
     assert (v > 0).all() and (v < np.array([5.0, 7.0]) * clv.expected_purchases(fit, 365.25, x, t_x, T)).all()
@@ -595,3 +580,20 @@ def test_summary_from_transactions_uses_distinct_days() -> None:
     np.testing.assert_allclose(days.recency, [2.0, 0.0])
     np.testing.assert_allclose(days.T, [3.0, 2.0])
     assert days.monetary_value is None
+
+
+def test_gamma_gamma_standard_errors_equal_lifetimes() -> None:
+    lifetimes = pytest.importorskip("lifetimes")
+    from lifetimes.datasets import load_cdnow_summary_data_with_monetary_value
+
+    from lifecycle.clv.gamma_gamma import gamma_gamma_standard_errors
+
+    data = load_cdnow_summary_data_with_monetary_value()
+    data = data[data["frequency"] > 0]
+    x, m = data["frequency"].to_numpy(float), data["monetary_value"].to_numpy(float)
+    fit = clv.fit_gamma_gamma(x, m)
+    ours = gamma_gamma_standard_errors(fit, x, m)
+    reference = lifetimes.GammaGammaFitter().fit(data["frequency"], data["monetary_value"])
+    assert ours is not None
+    for name, theirs in (("p", "p"), ("q", "q"), ("gamma", "v")):
+        assert ours[name] == pytest.approx(float(reference.standard_errors_[theirs]), rel=1e-5), name
