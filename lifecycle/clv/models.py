@@ -81,6 +81,8 @@ class PurchaseModel:
     _log_covariance: Callable[..., FloatArray]
     #: Whether a one-time buyer can have dropped out (BG/NBD: no, her p_alive is 1 by construction).
     one_time_buyers_can_drop_out: bool
+    #: ``ln P(n purchases in (T, T+t] | alive at T)`` for 1-D ``(n, t, x, T)`` (:mod:`lifecycle.clv.counts`).
+    _alive_log_pmf: Callable[[Any, FloatArray, FloatArray, FloatArray, FloatArray], FloatArray]
 
     def fit(self, x: ArrayLike, t_x: ArrayLike, T: ArrayLike, **kwargs: Any) -> Any:
         return self._fit(x, t_x, T, **kwargs)
@@ -121,26 +123,21 @@ class PurchaseModel:
         return standard_errors_from_covariance(self.log_params(fit), cov, self.param_names)
 
     def probability_of_purchases(self, fit: Any, n: ArrayLike, t: ArrayLike) -> FloatArray:
-        """Unconditional P(exactly n repeat purchases in (0, t]) of a new customer
+        """P(X(t) = n) for a new customer (repeat purchases in ``(0, t]``); ``n``, ``t`` broadcast
         (:mod:`lifecycle.clv.counts`)."""
-        return counts.probability_of_purchases(self.name, fit, n, t)
+        return counts.model_unconditional_pmf(self, fit, n, t)
 
     def conditional_probability_of_purchases(
         self, fit: Any, n: ArrayLike, t: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike
     ) -> FloatArray:
-        """P(exactly n purchases in (T, T+t] | x, t_x, T) (:mod:`lifecycle.clv.counts`)."""
-        xx, tx, TT = score_inputs(x, t_x, T)
-        check_score_rft(xx, tx, TT)
-        return counts.conditional_probability_of_purchases(
-            self.name, fit, self.p_alive(fit, xx, tx, TT), n, t, xx, tx, TT
-        )
+        """P(exactly ``n`` purchases in ``(T, T+t]`` | x, t_x, T); all arguments broadcast."""
+        return counts.model_conditional_pmf(self, fit, n, t, x, t_x, T)
 
     def conditional_probability_of_any_purchase(
-        self, fit: Any, t: float, x: ArrayLike, t_x: ArrayLike, T: ArrayLike
+        self, fit: Any, t: ArrayLike, x: ArrayLike, t_x: ArrayLike, T: ArrayLike
     ) -> FloatArray:
-        """P(at least one purchase in (T, T+t] | x, t_x, T): 1 − P(none)."""
-        return np.asarray(1.0 - self.conditional_probability_of_purchases(fit, 0, t, x, t_x, T), dtype=np.float64)
-
+        """P(at least one purchase in ``(T, T+t]`` | x, t_x, T) = 1 − P(0), without cancellation."""
+        return counts.model_any_purchase(self, fit, t, x, t_x, T)
 
 PURCHASE_MODELS: dict[str, PurchaseModel] = {
     "bg_nbd": PurchaseModel(
@@ -153,6 +150,7 @@ PURCHASE_MODELS: dict[str, PurchaseModel] = {
         _bg_alive_expectation,
         bgnbd_log_covariance,
         one_time_buyers_can_drop_out=False,
+        _alive_log_pmf=counts.bg_alive_log_pmf,
     ),
     "mbg_nbd": PurchaseModel(
         "mbg_nbd",
@@ -164,6 +162,7 @@ PURCHASE_MODELS: dict[str, PurchaseModel] = {
         _mbg_alive_expectation,
         mbgnbd_log_covariance,
         one_time_buyers_can_drop_out=True,
+        _alive_log_pmf=counts.mbg_alive_log_pmf,
     ),
     "pareto_nbd": PurchaseModel(
         "pareto_nbd",
@@ -175,6 +174,7 @@ PURCHASE_MODELS: dict[str, PurchaseModel] = {
         _pareto_alive_expectation,
         pareto_nbd_log_covariance,
         one_time_buyers_can_drop_out=True,
+        _alive_log_pmf=counts.pareto_alive_log_pmf,
     ),
 }
 
