@@ -397,14 +397,12 @@ def fits_from_parameters(rows: pd.DataFrame) -> StoredFits:
         return StoredFits(None, None, None, gg)
     row = chosen.iloc[0]
     model = PURCHASE_MODELS[str(row["purchase_model"])]
-    fit = model.fit_type(
-        **{name: float(row[name]) for name in model.param_names},
+    fit = model.make_fit(
+        {name: float(row[name]) for name in model.param_names},
         log_likelihood=float(row["purchase_model_log_likelihood"]),
         n_customers=int(row["purchase_model_customers"]),
         n_patterns=int(row["purchase_model_patterns"]),
-        converged=True,
         iterations=int(row["purchase_model_iterations"]),
-        fit_seconds=0.0,
         message="stored",
     )
     cov = row.get("log_covariance")

@@ -93,6 +93,28 @@ class PurchaseModel:
     def log_params(self, fit: Any) -> FloatArray:
         return np.log(np.array([getattr(fit, name) for name in self.param_names], dtype=np.float64))
 
+    def make_fit(
+        self,
+        params: dict[str, float],
+        *,
+        log_likelihood: float = 0.0,
+        n_customers: int = 0,
+        n_patterns: int = 0,
+        iterations: int = 0,
+        message: str = "given",
+    ) -> Any:
+        """A fit object from given parameter values (a stored fit, or one for a test)."""
+        return self.fit_type(
+            **{name: float(params[name]) for name in self.param_names},
+            log_likelihood=log_likelihood,
+            n_customers=n_customers,
+            n_patterns=n_patterns,
+            converged=True,
+            iterations=iterations,
+            fit_seconds=0.0,
+            message=message,
+        )
+
     def with_params(self, fit: Any, values: ArrayLike) -> Any:
         """A copy of ``fit`` with other parameter values (for sampling parameter uncertainty)."""
         v = np.asarray(values, dtype=np.float64)
@@ -138,6 +160,7 @@ class PurchaseModel:
     ) -> FloatArray:
         """P(at least one purchase in ``(T, T+t]`` | x, t_x, T) = 1 − P(0), without cancellation."""
         return counts.model_any_purchase(self, fit, t, x, t_x, T)
+
 
 PURCHASE_MODELS: dict[str, PurchaseModel] = {
     "bg_nbd": PurchaseModel(

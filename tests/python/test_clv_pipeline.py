@@ -1024,17 +1024,7 @@ def _fitted(name: str, ll: float) -> PurchaseOutcome:
     model = PURCHASE_MODELS[name]
     fit = dataclasses.replace(_bg(), log_likelihood=ll) if name == "bg_nbd" else None
     if fit is None:
-        fields = {p: 1.0 for p in model.param_names}
-        fit = model.fit_type(
-            **fields,
-            log_likelihood=ll,
-            n_customers=1,
-            n_patterns=1,
-            converged=True,
-            iterations=1,
-            fit_seconds=0.0,
-            message="",
-        )
+        fit = model.make_fit({p: 1.0 for p in model.param_names}, log_likelihood=ll)
     return PurchaseOutcome(model, fit)
 
 
@@ -1116,16 +1106,7 @@ def test_reported_p_alive_is_null_for_bg_nbd_one_time_buyers_only() -> None:
 def test_p_alive_crossing_days_of_the_other_models(name: str, threshold: float) -> None:
     model = PURCHASE_MODELS[name]
     values = {"r": 0.5, "alpha": 40.0, "a": 0.8, "b": 3.0, "s": 0.6, "beta": 80.0}
-    fit = model.fit_type(
-        **{p: values[p] for p in model.param_names},
-        log_likelihood=0.0,
-        n_customers=1,
-        n_patterns=1,
-        converged=True,
-        iterations=0,
-        fit_seconds=0.0,
-        message="",
-    )
+    fit = model.make_fit(values)
     x = np.array([0.0, 1.0, 3.0, 8.0, 3.0])
     t_x = np.array([0.0, 20.0, 100.0, 300.0, 100.0])
     crossing = p_alive_crossing_days(model, fit, x, t_x, threshold)

@@ -25,17 +25,7 @@ VALUES = [
 
 
 def _fit(name: str, values: dict[str, float]) -> object:
-    model = PURCHASE_MODELS[name]
-    return model.fit_type(
-        **{p: values[p] for p in model.param_names},
-        log_likelihood=0.0,
-        n_customers=1,
-        n_patterns=1,
-        converged=True,
-        iterations=0,
-        fit_seconds=0.0,
-        message="given",
-    )
+    return PURCHASE_MODELS[name].make_fit(values)
 
 
 @pytest.mark.parametrize("values", VALUES)
