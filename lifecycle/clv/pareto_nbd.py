@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -44,10 +44,10 @@ from lifecycle.clv.fitting import (
     check_finite_log_likelihood,
     check_penalizer,
     check_purchase_data,
+    log_covariance,
     minimise,
     near_bound,
     raise_if_at_bound,
-    log_covariance,
     standard_errors_from_covariance,
 )
 from lifecycle.clv.inputs import (
@@ -56,6 +56,7 @@ from lifecycle.clv.inputs import (
     check_rft,
     check_score_rft,
     check_weights,
+    codes,
     distinct_patterns,
     dot,
     rising_sums,
@@ -63,7 +64,6 @@ from lifecycle.clv.inputs import (
 )
 
 PARAM_NAMES = ("r", "alpha", "s", "beta")
-_FD_STEP = 1e-6  # central-difference step on the log-parameters
 # The dropout integral: by its hypergeometric series where z <= SERIES_MAX_Z, else by quadrature
 # on panels at distances [0, h, 2h, 4h, ..., 1/2, 1, 2, 3, ...] from the mode (h a power of two
 # below 1/64 of the narrowest decay length), 8 Gauss-Legendre nodes each (the integrand's complex
@@ -102,20 +102,49 @@ class ParetoNbdFit:
 
 @dataclass(frozen=True)
 class _Patterns:
+    """Distinct ``(x, t_x, T)`` patterns with their weights, and the distinct ``(x, t_x)`` pairs,
+    ``(x, T)`` pairs and ``x`` values they are made of (``*_id``: each pattern's row there)."""
+
     x: FloatArray
     t_x: FloatArray
     T: FloatArray
     weight: FloatArray
     x_int: NDArray[np.intp]
     steps: FloatArray
+    low_id: NDArray[np.intp]
+    low_x: FloatArray
+    low_t: FloatArray
+    high_id: NDArray[np.intp]
+    high_x: FloatArray
+    high_t: FloatArray
+    x_id: NDArray[np.intp]
+    x_values: FloatArray
 
     def scaled(self, scale: float) -> _Patterns:
-        return _Patterns(self.x, self.t_x / scale, self.T / scale, self.weight, self.x_int, self.steps)
+        return replace(
+            self, t_x=self.t_x / scale, T=self.T / scale, low_t=self.low_t / scale, high_t=self.high_t / scale
+        )
+
+
+def _pairs(x: FloatArray, t: FloatArray) -> tuple[NDArray[np.intp], FloatArray, FloatArray]:
+    """Distinct ``(x, t)`` rows: each row's index among them, and their ``x`` and ``t``."""
+    ut, t_code = codes(t)
+    _, first, inv = np.unique(
+        x.astype(np.int64) * np.int64(ut.shape[0]) + t_code, return_index=True, return_inverse=True
+    )
+    return inv.reshape(-1), x[first], t[first]
+
+
+def _with_parts(x: FloatArray, t_x: FloatArray, T: FloatArray, w: FloatArray) -> _Patterns:
+    low, high = _pairs(x, t_x), _pairs(x, T)
+    x_values, x_id = codes(x)
+    steps = np.arange(float(x.max()) if x.shape[0] else 0.0)
+    return _Patterns(x, t_x, T, w, x.astype(np.intp), steps, *low, *high, x_id, x_values)
 
 
 def _patterns(x: FloatArray, t_x: FloatArray, T: FloatArray, w: FloatArray) -> _Patterns:
     (px, ptx, pT), pw = distinct_patterns([x, t_x, T], w)
-    return _Patterns(px, ptx, pT, pw, px.astype(np.intp), np.arange(float(px.max()) if px.shape[0] else 0.0))
+    return _with_parts(px, ptx, pT, pw)
 
 
 def _log1mexp(d: FloatArray) -> FloatArray:
@@ -125,34 +154,55 @@ def _log1mexp(d: FloatArray) -> FloatArray:
         return np.where(d > -math.log(2.0), np.log(-np.expm1(d)), np.log1p(-np.exp(d)))
 
 
-def _log_series(b: FloatArray, c: FloatArray, z: FloatArray) -> FloatArray:
-    """``ln 2F1(1, b; c; z)`` for ``c > b > 0`` and ``0 <= z <= SERIES_MAX_Z``: the all-positive
-    series ``Σ_k z^k (b)_k / (c)_k`` (term ratio below ``z``, so ``SERIES_TERMS`` terms reach 1e-18)."""
+def _log_tail_series(
+    r: float, alpha: float, s: float, beta: float, x: FloatArray, t: FloatArray, need_grad: bool
+) -> tuple[FloatArray, FloatArray]:
+    """``ln F(t)``, ``F(t) = ∫_t^∞ (α+τ)^-(r+x) (β+τ)^-(s+1) dτ``, where ``z = (hi−lo)/(hi+t) <= 1/2``
+    (``hi``, ``lo`` = max, min of α, β), and with ``need_grad`` its derivatives d/d(r, α, s, β).
+
+    ``F(t) = (hi+t)^-g 2F1(g, b; g+1; z) / g`` with ``g = r+s+x``, ``b = s+1`` (α ≥ β) or ``r+x``;
+    by Euler ``2F1(g, b; g+1; z) = (1−z)^(1−b) S``, ``S = 2F1(1, B; C; z) = Σ_k z^k (B)_k/(C)_k``,
+    ``B = g+1−b``, ``C = g+1``: positive terms with ratio below ``z`` (``SERIES_TERMS`` reach 1e-18),
+    ``ln(1−z) = ln(lo+t) − ln(hi+t)``. The derivatives are the series' own, term by term:
+    ``∂S/∂B = Σ_k t_k Σ_{j<k} 1/(B+j)``, ``∂S/∂C = −Σ_k t_k Σ_{j<k} 1/(C+j)``, ``∂S/∂z = Σ_k k t_k / z``."""
+    hi_alpha = alpha >= beta
+    hi, lo = (alpha, beta) if hi_alpha else (beta, alpha)
+    g = r + s + x
+    b = np.full_like(x, s + 1.0) if hi_alpha else r + x
+    B, C = g + 1.0 - b, g + 1.0
+    log_hi, log_lo = np.log(hi + t), np.log(lo + t)
+    z = (hi - lo) / (hi + t)
     total = np.ones_like(z)
     term = np.ones_like(z)
+    if not need_grad:
+        for k in range(SERIES_TERMS):
+            term = term * (z * (B + k) / (C + k))
+            total += term
+        value = -np.log(g) - g * log_hi + (1.0 - b) * (log_lo - log_hi) + np.log(total)
+        return value, np.empty((0, 4))
+    sum_b, sum_c = np.zeros_like(z), np.zeros_like(z)  # Σ_{j<k} 1/(B+j), Σ_{j<k} 1/(C+j)
+    d_b, d_c, d_z = np.zeros_like(z), np.zeros_like(z), np.zeros_like(z)
     for k in range(SERIES_TERMS):
-        term = term * z * (b + k) / (c + k)
-        total = total + term
-    return np.asarray(np.log(total), dtype=np.float64)
-
-
-def _log_integral_series(
-    r: float, alpha: float, s: float, beta: float, x: FloatArray, t_x: FloatArray, T: FloatArray
-) -> FloatArray:
-    """``ln ∫_{t_x}^T (α+τ)^-(r+x) (β+τ)^-(s+1) dτ`` through the hypergeometric form (``z <= 1/2``)."""
-    hi, lo = max(alpha, beta), min(alpha, beta)
-    g = r + s + x
-    b = np.full_like(x, s + 1.0) if alpha >= beta else r + x
-
-    def log_f(t: FloatArray) -> FloatArray:
-        # ln 2F1(g, b; g+1; z) = (1−b) ln(1−z) + ln 2F1(1, g+1−b; g+1; z) (Euler), ln(1−z) exact.
-        log_1mz = np.log(lo + t) - np.log(hi + t)
-        return (1.0 - b) * log_1mz + _log_series(g + 1.0 - b, g + 1.0, (hi - lo) / (hi + t))
-
-    f_tx, f_T = log_f(t_x), log_f(T)
-    shrink = np.log(hi + T) - np.log(hi + t_x)  # ln((max+T)/(max+t_x)) >= 0
-    # A0 / g = [F(t_x) (max+t_x)^-g − F(T) (max+T)^-g] / g.
-    return np.asarray(-np.log(g) - g * np.log(hi + t_x) + f_tx + _log1mexp(f_T - f_tx - g * shrink), dtype=np.float64)
+        over_z = term * ((B + k) / (C + k))  # t_{k+1} / z
+        sum_b += 1.0 / (B + k)
+        sum_c += 1.0 / (C + k)
+        d_z += (k + 1.0) * over_z
+        term = over_z * z
+        total += term
+        d_b += term * sum_b
+        d_c += term * sum_c
+    d_b, d_c, d_z = d_b / total, -d_c / total, d_z / total  # d ln S / dB, dC, dz
+    value = -np.log(g) - g * log_hi + (1.0 - b) * (log_lo - log_hi) + np.log(total)
+    d_g = -1.0 / g - log_hi + d_b + d_c  # at fixed b, B = g+1-b and C = g+1 move with g
+    d_bb = -(log_lo - log_hi) - d_b  # at fixed g
+    d_hi = -(g + 1.0 - b) / (hi + t) + d_z * (lo + t) / (hi + t) ** 2
+    d_lo = (1.0 - b) / (lo + t) - d_z / (hi + t)
+    grad = np.empty((x.shape[0], 4))
+    # r enters g (and b when α < β); s enters g (and b when α >= β).
+    grad[:, 0] = d_g if hi_alpha else d_g + d_bb
+    grad[:, 2] = d_g + d_bb if hi_alpha else d_g
+    grad[:, 1], grad[:, 3] = (d_hi, d_lo) if hi_alpha else (d_lo, d_hi)
+    return value, grad
 
 
 def _log_integral_quadrature(
@@ -214,44 +264,101 @@ def _log_integral_quadrature(
     return out, grad
 
 
+def _split_point(alpha: float, beta: float) -> float:
+    """``τ*`` where ``z(τ) = (hi−lo)/(hi+τ)`` falls to ``SERIES_MAX_Z``: the series serves ``τ >= τ*``,
+    the quadrature ``τ < τ*`` (+inf: quadrature throughout)."""
+    hi, lo = max(alpha, beta), min(alpha, beta)
+    return (hi - lo) / SERIES_MAX_Z - hi if SERIES_MAX_Z > 0 else math.inf
+
+
+def _rows(ids: NDArray[np.intp], size: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """The distinct values of ``ids`` (in ``range(size)``) and each id's position among them."""
+    used = np.zeros(size, dtype=bool)
+    used[ids] = True
+    rows = np.flatnonzero(used)
+    position = np.zeros(size, dtype=np.intp)
+    position[rows] = np.arange(rows.shape[0])
+    return rows, position[ids]
+
+
+def _log_integral(
+    r: float, alpha: float, s: float, beta: float, d: _Patterns, live: NDArray[np.bool_], need_grad: bool
+) -> tuple[FloatArray, FloatArray]:
+    """``ln ∫_{t_x}^T (α+τ)^-(r+x) (β+τ)^-(s+1) dτ`` on the ``live`` patterns (``t_x < T``), and with
+    ``need_grad`` its derivatives d/d(r, α, s, β).
+
+    The range is cut at ``τ*`` (:func:`_split_point`): above it the integral is ``F(a) − F(T)`` by the
+    series tails ``F`` (:func:`_log_tail_series`, ``a = max(t_x, τ*)``), below it a quadrature
+    (:func:`_log_integral_quadrature`) on ``[t_x, min(T, τ*)]``; the two parts are positive and
+    added in logs. ``F`` depends on ``(x, t)`` only and the lower quadrature ``[t_x, τ*]`` on
+    ``(x, t_x)`` only, so each is evaluated once per distinct pair, not per pattern. The cut's own
+    dependence on the parameters cancels between the parts (the integrand is continuous there), so
+    both parts are differentiated at fixed ends."""
+    split = _split_point(alpha, beta)
+    t_x, T = d.t_x, d.T
+    series_only = live & (t_x >= split)
+    mixed = live & (t_x < split) & (split < T)
+    quad_only = live & (split >= T)
+    uses_series = series_only | mixed
+    n = t_x.shape[0]
+    log_int = np.zeros(n)
+    grad = np.zeros((n, 4)) if need_grad else np.empty((0, 4))
+
+    if uses_series.any():
+        low_rows, low_pos = _rows(d.low_id[series_only], d.low_x.shape[0])
+        high_rows, high_pos = _rows(d.high_id[uses_series], d.high_x.shape[0])
+        x_rows, x_pos = _rows(d.x_id[mixed], d.x_values.shape[0])
+        n_low, n_high = low_rows.shape[0], high_rows.shape[0]
+        xs = np.concatenate([d.low_x[low_rows], d.high_x[high_rows], d.x_values[x_rows]])
+        ts = np.concatenate([d.low_t[low_rows], d.high_t[high_rows], np.full(x_rows.shape[0], split)])
+        tail, g_tail = _log_tail_series(r, alpha, s, beta, xs, ts, need_grad)
+        # Row in (tail, g_tail) of each series pattern's lower end (t_x or τ*) and of its T.
+        lower_at = np.empty(n, dtype=np.intp)
+        lower_at[series_only] = low_pos
+        lower_at[mixed] = n_low + n_high + x_pos
+        lower = lower_at[uses_series]
+        upper = n_low + high_pos
+        gap = tail[lower] - tail[upper]  # ln F(a) − ln F(T) > 0
+        log_int[uses_series] = tail[lower] + _log1mexp(-gap)
+        if need_grad:  # d ln(F(a) − F(T)) = d ln F(a) + (d ln F(a) − d ln F(T)) / (e^gap − 1)
+            g_low = g_tail[lower]
+            with np.errstate(divide="ignore", over="ignore"):  # gap 0: an empty part, weight 0 below
+                factor = np.where(gap > 0, 1.0 / np.expm1(gap), 0.0)
+            grad[uses_series] = g_low + (g_low - g_tail[upper]) * factor[:, None]
+
+    if (mixed | quad_only).any():
+        pair_rows, pair_pos = _rows(d.low_id[mixed], d.low_x.shape[0])
+        n_pairs = pair_rows.shape[0]
+        qx = np.concatenate([d.low_x[pair_rows], d.x[quad_only]])
+        qt = np.concatenate([d.low_t[pair_rows], t_x[quad_only]])
+        qT = np.concatenate([np.full(n_pairs, split), T[quad_only]])
+        q, g_q = _log_integral_quadrature(r, alpha, s, beta, qx, qt, qT, need_grad)
+        log_int[quad_only] = q[n_pairs:]
+        if need_grad:
+            grad[quad_only] = g_q[n_pairs:]
+        if n_pairs:
+            q_low, series_part = q[pair_pos], log_int[mixed]
+            both = np.logaddexp(q_low, series_part)
+            log_int[mixed] = both
+            if need_grad:
+                share = np.exp(q_low - both)[:, None]
+                grad[mixed] = share * g_q[pair_pos] + (1.0 - share) * grad[mixed]
+    return log_int, grad
+
+
 def _log_odds_dead(
-    r: float,
-    alpha: float,
-    s: float,
-    beta: float,
-    x: FloatArray,
-    t_x: FloatArray,
-    T: FloatArray,
-    need_grad: bool = False,
+    r: float, alpha: float, s: float, beta: float, d: _Patterns, need_grad: bool = False
 ) -> tuple[FloatArray, FloatArray]:
     """``D = ln[s/(r+s+x) A0 (α+T)^(r+x) (β+T)^s]``: log-odds of having dropped out in ``(t_x, T]``
-    (−inf where ``t_x = T``), and with ``need_grad`` its derivatives d/d(r, α, s, β) per customer."""
-    hi, lo = max(alpha, beta), min(alpha, beta)
+    (−inf where ``t_x = T``), and with ``need_grad`` its derivatives d/d(r, α, s, β) per pattern."""
+    x, T = d.x, d.T
     out = np.full_like(x, -np.inf)
-    live = t_x < T
-    z_tx = (hi - lo) / (hi + t_x)
-    fast = live & (z_tx <= SERIES_MAX_Z)
-    slow = live & ~fast
-    log_int = np.empty_like(x)
-    grad = np.zeros((x.shape[0], 4)) if need_grad else np.empty((0, 4))
-    if fast.any():
-        args = (x[fast], t_x[fast], T[fast])
-        params = np.array([r, alpha, s, beta])
-        log_int[fast] = _log_integral_series(r, alpha, s, beta, *args)
-        if need_grad:  # central differences of the series (no cheap derivatives of 2F1)
-            for i in range(4):
-                h = _FD_STEP * params[i]
-                up, down = params.copy(), params.copy()
-                up[i] += h
-                down[i] -= h
-                grad[fast, i] = (_log_integral_series(*up, *args) - _log_integral_series(*down, *args)) / (2 * h)
-    if slow.any():
-        log_int[slow], g_slow = _log_integral_quadrature(r, alpha, s, beta, x[slow], t_x[slow], T[slow], need_grad)
-        if need_grad:
-            grad[slow] = g_slow
+    live = d.t_x < T
+    log_int, grad = _log_integral(r, alpha, s, beta, d, live, need_grad)
     xl, Tl = x[live], T[live]
     out[live] = math.log(s) + log_int[live] + (r + xl) * np.log(alpha + Tl) + s * np.log(beta + Tl)
     if need_grad:
+        grad[~live] = 0.0
         grad[live, 0] += np.log(alpha + Tl)
         grad[live, 1] += (r + xl) / (alpha + Tl)
         grad[live, 2] += 1.0 / s + np.log(beta + Tl)
@@ -263,7 +370,7 @@ def _ll_per_pattern(params: tuple[float, float, float, float], d: _Patterns) -> 
     r, alpha, s, beta = params
     per_x = rising_sums(np.log((r + d.steps) / alpha), d.x_int)
     alive = -(r + d.x) * np.log1p(d.T / alpha) - s * np.log1p(d.T / beta)
-    dead, _ = _log_odds_dead(r, alpha, s, beta, d.x, d.t_x, d.T)
+    dead, _ = _log_odds_dead(r, alpha, s, beta, d)
     return np.asarray(per_x + alive + np.logaddexp(0.0, dead))
 
 
@@ -277,7 +384,7 @@ def _ll_and_grad(params: tuple[float, float, float, float], d: _Patterns) -> tup
     w = d.weight
     per_x = rising_sums(np.log((r + d.steps) / alpha), d.x_int)
     alive = -(r + d.x) * np.log1p(d.T / alpha) - s * np.log1p(d.T / beta)
-    dead, g_dead = _log_odds_dead(r, alpha, s, beta, d.x, d.t_x, d.T, need_grad=True)
+    dead, g_dead = _log_odds_dead(r, alpha, s, beta, d, need_grad=True)
     ll = dot(w, per_x + alive + np.logaddexp(0.0, dead))
     share = w * special.expit(dead)  # weight of the dropout term in ln(1 + e^D)
     g = (
@@ -417,7 +524,8 @@ def pareto_nbd_p_alive(fit: ParetoNbdFit, x: ArrayLike, t_x: ArrayLike, T: Array
         np.stack([xx.reshape(-1), tt.reshape(-1), TT.reshape(-1)], axis=1), axis=0, return_inverse=True
     )
     with np.errstate(all="ignore"):
-        d, _ = _log_odds_dead(fit.r, fit.alpha, fit.s, fit.beta, triples[:, 0], triples[:, 1], triples[:, 2])
+        parts = _with_parts(triples[:, 0], triples[:, 1], triples[:, 2], np.ones(triples.shape[0]))
+        d, _ = _log_odds_dead(fit.r, fit.alpha, fit.s, fit.beta, parts)
     return np.asarray(special.expit(-d)[inv.reshape(-1)], dtype=np.float64).reshape(xx.shape)
 
 
