@@ -228,14 +228,17 @@ def _log_integral_quadrature(
 
     out = np.empty_like(x)
     grad = np.empty((x.shape[0], 4)) if need_grad else np.empty((0, 4))
+    # Chunks of similar x (the finest panel follows the chunk's largest x); a side of the mode
+    # that is empty throughout a chunk (the mode at t_x: the usual case) gets no nodes.
+    order = np.argsort(x, kind="stable")
     for start in range(0, x.shape[0], _QUAD_CHUNK):
-        sl = slice(start, start + _QUAD_CHUNK)
+        sl = order[start : start + _QUAD_CHUNK]
         m, xx = mode[sl], x[sl]
-        sides = ((m - y1[sl], -1.0), (y2[sl] - m, 1.0))
+        sides = [(length, sign) for length, sign in ((m - y1[sl], -1.0), (y2[sl] - m, 1.0)) if length.max() > 0]
         # Panel edges in distance from the mode (units of y): geometric up to 1, then unit steps up
         # to the longest side of the chunk; clipped to each side's length (empty panels weigh 0).
         # The first panel is 1/64 of the narrowest decay length 1/|Λ'| <= 1/(r+x+s+2) of the chunk.
-        longest = max(float(np.max(length)) for length, _ in sides)
+        longest = max((float(np.max(length)) for length, _ in sides), default=0.0)
         finest = math.ceil(math.log2(_FIRST_PANEL_FRACTION * (r + s + 2.0 + float(np.max(xx)))))
         geometric = np.concatenate([[0.0], 2.0 ** np.arange(-finest, 1)])
         edges = np.concatenate([geometric, np.arange(2.0, math.ceil(longest) + 1.0)])
