@@ -72,6 +72,9 @@ SERIES_MAX_Z = 0.5
 SERIES_TERMS = 64
 _QUAD_CHUNK = 2048
 _FIRST_PANEL_FRACTION = 64.0
+# A quadrature integral taken as the difference of two (Q(t_x, τ*) − Q(T, τ*)) only where the
+# difference is at least 1/_MAX_DIFFERENCE_LOSS of the larger: its relative error at most that factor.
+_MAX_DIFFERENCE_LOSS = 4.0
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(8)
 _GL_UNIT_NODES = (_GL_X + 1.0) / 2.0
 _GL_UNIT_WEIGHTS = _GL_W / 2.0
@@ -284,6 +287,22 @@ def _rows(ids: NDArray[np.intp], size: int) -> tuple[NDArray[np.intp], NDArray[n
     return rows, position[ids]
 
 
+def _log_difference(
+    log_f: FloatArray, grad_f: FloatArray, lower: NDArray[np.intp], upper: NDArray[np.intp], need_grad: bool
+) -> tuple[FloatArray, FloatArray]:
+    """``ln(F_l − F_u)`` from ``ln F`` at rows ``lower`` > ``upper`` (the integral between two ends
+    from two integrals to a common far end), and with ``need_grad`` its derivatives
+    ``d ln F_l + (d ln F_l − d ln F_u) / (e^gap − 1)``, ``gap = ln F_l − ln F_u``."""
+    gap = log_f[lower] - log_f[upper]
+    value = log_f[lower] + _log1mexp(-gap)
+    if not need_grad:
+        return value, np.empty((0, 4))
+    with np.errstate(divide="ignore", over="ignore"):  # gap 0: an empty part, given weight 0 by callers
+        factor = np.where(gap > 0, 1.0 / np.expm1(gap), 0.0)
+    g_low = grad_f[lower]
+    return value, g_low + (g_low - grad_f[upper]) * factor[:, None]
+
+
 def _log_integral(
     r: float, alpha: float, s: float, beta: float, d: _Patterns, live: NDArray[np.bool_], need_grad: bool
 ) -> tuple[FloatArray, FloatArray]:
@@ -319,33 +338,49 @@ def _log_integral(
         lower_at = np.empty(n, dtype=np.intp)
         lower_at[series_only] = low_pos
         lower_at[mixed] = n_low + n_high + x_pos
-        lower = lower_at[uses_series]
-        upper = n_low + high_pos
-        gap = tail[lower] - tail[upper]  # ln F(a) − ln F(T) > 0
-        log_int[uses_series] = tail[lower] + _log1mexp(-gap)
-        if need_grad:  # d ln(F(a) − F(T)) = d ln F(a) + (d ln F(a) − d ln F(T)) / (e^gap − 1)
-            g_low = g_tail[lower]
-            with np.errstate(divide="ignore", over="ignore"):  # gap 0: an empty part, weight 0 below
-                factor = np.where(gap > 0, 1.0 / np.expm1(gap), 0.0)
-            grad[uses_series] = g_low + (g_low - g_tail[upper]) * factor[:, None]
+        log_int[uses_series], g_series = _log_difference(
+            tail, g_tail, lower_at[uses_series], n_low + high_pos, need_grad
+        )
+        if need_grad:
+            grad[uses_series] = g_series
 
     if (mixed | quad_only).any():
-        pair_rows, pair_pos = _rows(d.low_id[mixed], d.low_x.shape[0])
-        n_pairs = pair_rows.shape[0]
-        qx = np.concatenate([d.low_x[pair_rows], d.x[quad_only]])
-        qt = np.concatenate([d.low_t[pair_rows], t_x[quad_only]])
-        qT = np.concatenate([np.full(n_pairs, split), T[quad_only]])
-        q, g_q = _log_integral_quadrature(r, alpha, s, beta, qx, qt, qT, need_grad)
-        log_int[quad_only] = q[n_pairs:]
-        if need_grad:
-            grad[quad_only] = g_q[n_pairs:]
-        if n_pairs:
-            q_low, series_part = q[pair_pos], log_int[mixed]
+        # Below τ*: Q(a, b) = ∫_a^b by quadrature. [t_x, τ*] per distinct (x, t_x) for the mixed
+        # patterns; for those wholly below τ*, Q(t_x, T) = Q(t_x, τ*) − Q(T, τ*) on distinct pairs
+        # too where that difference loses at most a factor _MAX_DIFFERENCE_LOSS of relative
+        # accuracy, and a direct Q(t_x, T) on the rest (and when τ* is infinite).
+        paired = quad_only & (split > T) if math.isfinite(split) else np.zeros_like(live)
+        low_rows, low_pos = _rows(d.low_id[mixed | paired], d.low_x.shape[0])
+        high_rows, high_pos = _rows(d.high_id[paired], d.high_x.shape[0])
+        n_low = low_rows.shape[0]
+        qx = np.concatenate([d.low_x[low_rows], d.high_x[high_rows]])
+        qt = np.concatenate([d.low_t[low_rows], d.high_t[high_rows]])
+        q, g_q = _log_integral_quadrature(r, alpha, s, beta, qx, qt, np.full(qx.shape[0], split), need_grad)
+        low_at = np.zeros(n, dtype=np.intp)
+        low_at[mixed | paired] = low_pos
+        direct = quad_only.copy()
+        if paired.any():
+            lower, upper = low_at[paired], n_low + high_pos
+            gap = q[lower] - q[upper]
+            ok = gap > math.log(_MAX_DIFFERENCE_LOSS / (_MAX_DIFFERENCE_LOSS - 1.0))
+            rows = np.flatnonzero(paired)[ok]
+            direct[rows] = False
+            log_int[rows], g_rows = _log_difference(q, g_q, lower[ok], upper[ok], need_grad)
+            if need_grad:
+                grad[rows] = g_rows
+        if direct.any():
+            log_int[direct], g_direct = _log_integral_quadrature(
+                r, alpha, s, beta, d.x[direct], t_x[direct], T[direct], need_grad
+            )
+            if need_grad:
+                grad[direct] = g_direct
+        if mixed.any():
+            q_low, series_part = q[low_at[mixed]], log_int[mixed]
             both = np.logaddexp(q_low, series_part)
             log_int[mixed] = both
             if need_grad:
                 share = np.exp(q_low - both)[:, None]
-                grad[mixed] = share * g_q[pair_pos] + (1.0 - share) * grad[mixed]
+                grad[mixed] = share * g_q[low_at[mixed]] + (1.0 - share) * grad[mixed]
     return log_int, grad
 
 
