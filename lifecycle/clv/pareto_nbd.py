@@ -70,6 +70,7 @@ PARAM_NAMES = ("r", "alpha", "s", "beta")
 # singularities lie >= π away from the real axis in y).
 SERIES_MAX_Z = 0.5
 SERIES_TERMS = 64
+_SERIES_TOL = 2.0**-60  # a series row stops when its next term is below this part of its sum
 _QUAD_CHUNK = 2048
 _FIRST_PANEL_FRACTION = 64.0
 # A quadrature integral taken as the difference of two (Q(t_x, τ*) − Q(T, τ*)) only where the
@@ -171,6 +172,50 @@ def _log1mexp(d: FloatArray) -> FloatArray:
         return np.where(d > -math.log(2.0), np.log(-np.expm1(d)), np.log1p(-np.exp(d)))
 
 
+def _series_sums(B: FloatArray, C: FloatArray, z: FloatArray, need_grad: bool) -> list[FloatArray]:
+    """``S = Σ_k t_k`` (``t_0 = 1``, ``t_{k+1} = t_k z (B+k)/(C+k)``, ``C > B``, ``0 <= z <= 1/2``) and
+    with ``need_grad`` ``Σ_k t_k Σ_{j<k} 1/(B+j)``, ``Σ_k t_k Σ_{j<k} 1/(C+j)`` and ``Σ_k k t_k / z``.
+
+    A row stops once its next term (``t_k / z`` with the gradient) is below ``_SERIES_TOL`` of its
+    ``S``: the term ratio is below ``z <= 1/2``, so all the rest is smaller still (checked every 8
+    terms; at most ``SERIES_TERMS``)."""
+    n = z.shape[0]
+    out = [np.ones(n)] + ([np.zeros(n), np.zeros(n), np.zeros(n)] if need_grad else [])
+    rows = np.arange(n)
+    total, term = np.ones(n), np.ones(n)
+    lead = term
+    sum_b, sum_c, d_b, d_c, d_z = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
+    for k in range(SERIES_TERMS):
+        if k and k % 8 == 0:
+            done = ~(lead > _SERIES_TOL * total)
+            if done.any():
+                for target, acc in zip(out, (total, d_b, d_c, d_z), strict=False):
+                    target[rows[done]] = acc[done]
+                keep = ~done
+                rows, B, C, z, total, term = rows[keep], B[keep], C[keep], z[keep], total[keep], term[keep]
+                if need_grad:
+                    sum_b, sum_c, d_b, d_c, d_z = sum_b[keep], sum_c[keep], d_b[keep], d_c[keep], d_z[keep]
+                if not rows.shape[0]:
+                    return out
+        if not need_grad:
+            term = term * (z * (B + k) / (C + k))
+            total += term
+            lead = term
+            continue
+        over_z = term * ((B + k) / (C + k))  # t_{k+1} / z
+        sum_b += 1.0 / (B + k)
+        sum_c += 1.0 / (C + k)
+        d_z += (k + 1.0) * over_z
+        term = over_z * z
+        total += term
+        d_b += term * sum_b
+        d_c += term * sum_c
+        lead = over_z
+    for target, acc in zip(out, (total, d_b, d_c, d_z), strict=False):
+        target[rows] = acc
+    return out
+
+
 def _log_tail_series(
     r: float, alpha: float, s: float, beta: float, x: FloatArray, t: FloatArray, need_grad: bool
 ) -> tuple[FloatArray, FloatArray]:
@@ -189,25 +234,11 @@ def _log_tail_series(
     B, C = g + 1.0 - b, g + 1.0
     log_hi, log_lo = np.log(hi + t), np.log(lo + t)
     z = (hi - lo) / (hi + t)
-    total = np.ones_like(z)
-    term = np.ones_like(z)
     if not need_grad:
-        for k in range(SERIES_TERMS):
-            term = term * (z * (B + k) / (C + k))
-            total += term
+        (total,) = _series_sums(B, C, z, need_grad)
         value = -np.log(g) - g * log_hi + (1.0 - b) * (log_lo - log_hi) + np.log(total)
         return value, np.empty((0, 4))
-    sum_b, sum_c = np.zeros_like(z), np.zeros_like(z)  # Σ_{j<k} 1/(B+j), Σ_{j<k} 1/(C+j)
-    d_b, d_c, d_z = np.zeros_like(z), np.zeros_like(z), np.zeros_like(z)
-    for k in range(SERIES_TERMS):
-        over_z = term * ((B + k) / (C + k))  # t_{k+1} / z
-        sum_b += 1.0 / (B + k)
-        sum_c += 1.0 / (C + k)
-        d_z += (k + 1.0) * over_z
-        term = over_z * z
-        total += term
-        d_b += term * sum_b
-        d_c += term * sum_c
+    total, d_b, d_c, d_z = _series_sums(B, C, z, need_grad)
     d_b, d_c, d_z = d_b / total, -d_c / total, d_z / total  # d ln S / dB, dC, dz
     value = -np.log(g) - g * log_hi + (1.0 - b) * (log_lo - log_hi) + np.log(total)
     d_g = -1.0 / g - log_hi + d_b + d_c  # at fixed b, B = g+1-b and C = g+1 move with g
