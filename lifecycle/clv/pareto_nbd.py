@@ -351,8 +351,8 @@ def _log_difference(
 def _log_integral(
     r: float, alpha: float, s: float, beta: float, d: _Patterns, live: NDArray[np.bool_], need_grad: bool
 ) -> tuple[FloatArray, FloatArray]:
-    """``ln ∫_{t_x}^T (α+τ)^-(r+x) (β+τ)^-(s+1) dτ`` on the ``live`` patterns (``t_x < T``), and with
-    ``need_grad`` its derivatives d/d(r, α, s, β).
+    """``ln ∫_{t_x}^T (α+τ)^-(r+x) (β+τ)^-(s+1) dτ`` on the ``live`` patterns (``t_x < T``; any finite
+    or −inf value elsewhere), and with ``need_grad`` its derivatives d/d(r, α, s, β).
 
     The range is cut at ``τ*`` (:func:`_split_point`): above it the integral is ``F(a) − F(T)`` by the
     series tails ``F`` (:func:`_log_tail_series`, ``a = max(t_x, τ*)``), below it a quadrature
@@ -379,15 +379,13 @@ def _log_integral(
         xs = np.concatenate([d.low_x[low_rows], d.high_x[high_rows], d.x_values[x_rows]])
         ts = np.concatenate([d.low_t[low_rows], d.high_t[high_rows], np.full(x_rows.shape[0], split)])
         tail, g_tail = _log_tail_series(r, alpha, s, beta, xs, ts, need_grad)
-        # Row in (tail, g_tail) of each series pattern's lower end (t_x or τ*) and of its T.
-        lower_at = np.empty(n, dtype=np.intp)
+        # Row in (tail, g_tail) of each series pattern's lower end (t_x or τ*) and of its T; the
+        # others point both at row 0 (an empty difference: −inf, overwritten or unused below).
+        lower_at, upper_at = np.zeros(n, dtype=np.intp), np.zeros(n, dtype=np.intp)
         lower_at[series_only] = low_pos
         lower_at[mixed] = n_low + n_high + x_pos
-        log_int[uses_series], g_series = _log_difference(
-            tail, g_tail, lower_at[uses_series], n_low + high_pos, need_grad
-        )
-        if need_grad:
-            grad[uses_series] = g_series
+        upper_at[uses_series] = n_low + high_pos
+        log_int, grad = _log_difference(tail, g_tail, lower_at, upper_at, need_grad)
 
     if (mixed | quad_only).any():
         # Below τ*: Q(a, b) = ∫_a^b by quadrature. [t_x, τ*] per distinct (x, t_x) for the mixed
@@ -435,17 +433,19 @@ def _log_odds_dead(
     """``D = ln[s/(r+s+x) A0 (α+T)^(r+x) (β+T)^s]``: log-odds of having dropped out in ``(t_x, T]``
     (−inf where ``t_x = T``), and with ``need_grad`` its derivatives d/d(r, α, s, β) per pattern."""
     x, T = d.x, d.T
-    out = np.full_like(x, -np.inf)
     live = d.t_x < T
+    dead = ~live
     log_int, grad = _log_integral(r, alpha, s, beta, d, live, need_grad)
-    xl, Tl = x[live], T[live]
-    out[live] = math.log(s) + log_int[live] + (r + xl) * np.log(alpha + Tl) + s * np.log(beta + Tl)
+    log_a, log_b = np.log(alpha + T), np.log(beta + T)
+    out = math.log(s) + log_int + (r + x) * log_a + s * log_b
+    out[dead] = -np.inf
     if need_grad:
-        grad[~live] = 0.0
-        grad[live, 0] += np.log(alpha + Tl)
-        grad[live, 1] += (r + xl) / (alpha + Tl)
-        grad[live, 2] += 1.0 / s + np.log(beta + Tl)
-        grad[live, 3] += s / (beta + Tl)
+        grad[:, 0] += log_a
+        grad[:, 1] += (r + x) / (alpha + T)
+        grad[:, 2] += 1.0 / s + log_b
+        grad[:, 3] += s / (beta + T)
+        if dead.any():
+            grad[dead] = 0.0
     return out, grad
 
 
