@@ -338,14 +338,18 @@ def _log_difference(
     """``ln(F_l − F_u)`` from ``ln F`` at rows ``lower`` > ``upper`` (the integral between two ends
     from two integrals to a common far end), and with ``need_grad`` its derivatives
     ``d ln F_l + (d ln F_l − d ln F_u) / (e^gap − 1)``, ``gap = ln F_l − ln F_u``."""
-    gap = log_f[lower] - log_f[upper]
-    value = log_f[lower] + _log1mexp(-gap)
+    log_low = np.take(log_f, lower)
+    gap = log_low - np.take(log_f, upper)
+    value = log_low + _log1mexp(-gap)
     if not need_grad:
         return value, np.empty((0, 4))
     with np.errstate(divide="ignore", over="ignore"):  # gap 0: an empty part, given weight 0 by callers
         factor = np.where(gap > 0, 1.0 / np.expm1(gap), 0.0)
-    g_low = grad_f[lower]
-    return value, g_low + (g_low - grad_f[upper]) * factor[:, None]
+    g_low = np.take(grad_f, lower, axis=0)
+    step = np.subtract(g_low, np.take(grad_f, upper, axis=0))
+    step *= factor[:, None]
+    g_low += step
+    return value, g_low
 
 
 def _log_integral(
@@ -417,13 +421,15 @@ def _log_integral(
             )
             if need_grad:
                 grad[direct] = g_direct
-        if mixed.any():
-            q_low, series_part = q[low_at[mixed]], log_int[mixed]
-            both = np.logaddexp(q_low, series_part)
-            log_int[mixed] = both
+        if mixed.any():  # the quadrature part and the series part, added
+            rows = np.flatnonzero(mixed)
+            at = np.take(low_at, rows)
+            q_low = np.take(q, at)
+            both = np.logaddexp(q_low, np.take(log_int, rows))
+            log_int[rows] = both
             if need_grad:
                 share = np.exp(q_low - both)[:, None]
-                grad[mixed] = share * g_q[low_at[mixed]] + (1.0 - share) * grad[mixed]
+                grad[rows] = share * np.take(g_q, at, axis=0) + (1.0 - share) * np.take(grad, rows, axis=0)
     return log_int, grad
 
 
