@@ -23,11 +23,18 @@ customer still alive at ``T``), so the likelihood is ``Σ_{k<x} ln((r+k)/α) −
 − s ln(1+T/β) + ln(1 + e^D)`` with ``D`` the log-odds of having dropped out in ``(t_x, T]``,
 which is also what ``p_alive`` needs.
 
+The dropout integral ``∫_{t_x}^T (α+τ)^-(r+x) (β+τ)^-(s+1) dτ`` is cut at ``τ*``, where ``z`` falls
+to 1/2: above it, the difference ``F(max(t_x, τ*)) − F(T)`` of the series tails ``F(t) = ∫_t^∞``; below
+it, a Gauss-Legendre quadrature. ``F`` depends on ``(x, t)`` only and the quadrature over
+``[t_x, τ*]`` on ``(x, t_x)`` only, so both are evaluated once per distinct pair (whole days: far
+fewer than the patterns); a pattern wholly below ``τ*`` is ``Q(t_x, τ*) − Q(T, τ*)`` on pairs too,
+unless that difference would cancel more than 4x (then a direct quadrature).
+
 The fit runs on the distinct ``(x, t_x, T)`` patterns weighted by their counts with the optimiser
 of :mod:`lifecycle.clv.fitting` on log-parameters, times divided by ``max(T)`` for conditioning.
-The gradient is analytic except for the dropout integral's series (central differences of that
-term alone, accurate to ~1e-10 relative); where the integral is a quadrature, its derivatives are
-the integrand's, averaged with the quadrature's weights.
+The gradient is analytic: the series differentiated term by term, the quadrature's the
+integrand's own derivatives averaged with its weights (the cut's dependence on the parameters
+cancels between the two parts).
 """
 
 from __future__ import annotations
@@ -64,7 +71,7 @@ from lifecycle.clv.inputs import (
 )
 
 PARAM_NAMES = ("r", "alpha", "s", "beta")
-# The dropout integral: by its hypergeometric series where z <= SERIES_MAX_Z, else by quadrature
+# The dropout integral: by its hypergeometric series where z <= SERIES_MAX_Z (τ >= τ*), else by quadrature
 # on panels at distances [0, h, 2h, 4h, ..., 1/2, 1, 2, 3, ...] from the mode (h a power of two
 # below 1/64 of the narrowest decay length), 8 Gauss-Legendre nodes each (the integrand's complex
 # singularities lie >= π away from the real axis in y).
