@@ -187,3 +187,56 @@ def test_series_and_quadrature_agree(monkeypatch: pytest.MonkeyPatch) -> None:
         quadrature = pareto_nbd_log_likelihood(params, x, t_x, T)
         monkeypatch.undo()
         assert quadrature == pytest.approx(series, rel=1e-11)
+
+
+def _random_patterns(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    T = np.floor(rng.uniform(1.0, 1500.0, n))
+    x = rng.integers(0, 300, n).astype(float)
+    t_x = np.where(x > 0, np.floor(T * rng.uniform(0.0, 1.0, n)), 0.0)
+    return x, t_x, T
+
+
+@pytest.mark.parametrize("params", [(0.8, 10.0, 1.0, 500.0), (1.5, 900.0, 0.7, 20.0), (0.4, 3.0, 2.0, 700.0)])
+def test_cut_integral_equals_direct_quadrature(monkeypatch: pytest.MonkeyPatch, params: tuple[float, ...]) -> None:
+    """With the series cut inside the tenures (series above τ*, quadrature below, differences of
+    quadratures on distinct pairs) the likelihood and p_alive are those of a quadrature of every
+    pattern over its whole (t_x, T]."""
+    from lifecycle.clv import pareto_nbd
+
+    x, t_x, T = _random_patterns(3000, 11)
+    x, t_x, T = np.r_[x, x[:500]], np.r_[t_x, t_x[:500]], np.r_[T, T[:500] + 1.0]  # shared (x, t_x) pairs
+    hi, lo = max(params[1], params[3]), min(params[1], params[3])
+    split = (hi - lo) / pareto_nbd.SERIES_MAX_Z - hi
+    assert (split > T).any() and (t_x > split).any() and ((t_x < split) & (split < T)).any()
+    fit = _given(*params)
+    cut_ll, cut_pa = pareto_nbd_log_likelihood(params, x, t_x, T), pareto_nbd_p_alive(fit, x, t_x, T)
+    monkeypatch.setattr(pareto_nbd, "SERIES_MAX_Z", -1.0)
+    direct_ll, direct_pa = pareto_nbd_log_likelihood(params, x, t_x, T), pareto_nbd_p_alive(fit, x, t_x, T)
+    assert cut_ll == pytest.approx(direct_ll, rel=1e-12)
+    np.testing.assert_allclose(cut_pa, direct_pa, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "params", [(0.8, 10.0, 1.0, 500.0), (1.5, 900.0, 0.7, 20.0), (0.5533, 74.04, 0.6062, 81.68), (3.0, 50.0, 3.0, 50.0)]
+)
+def test_gradient_equals_finite_differences(params: tuple[float, ...]) -> None:
+    """The analytic gradient (the series differentiated term by term, the quadrature's weighted
+    integrand derivatives, the split's and the differences' chain rules) against a 4th-order
+    central difference of the log-likelihood in the log-parameters."""
+    from lifecycle.clv.pareto_nbd import PARAM_NAMES, _ll, _ll_and_grad, _patterns
+
+    x, t_x, T = _random_patterns(2000, 5)
+    data = _patterns(x, t_x / 1500.0, T / 1500.0, np.ones(x.shape[0]))
+    p = np.array(params) / np.array([1.0, 1500.0, 1.0, 1500.0])
+    _, grad = _ll_and_grad((p[0], p[1], p[2], p[3]), data)
+    h = 1e-3
+    for i in range(4):
+
+        def at(k: int, i: int = i) -> float:
+            q = p.copy()
+            q[i] *= np.exp(k * h)
+            return _ll((q[0], q[1], q[2], q[3]), data)
+
+        numeric = (-at(2) + 8 * at(1) - 8 * at(-1) + at(-2)) / (12 * h)
+        assert grad[i] * p[i] == pytest.approx(numeric, rel=1e-7, abs=1e-6), PARAM_NAMES[i]
