@@ -42,7 +42,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from lifecycle.clv.inputs import FloatArray, check_score_rft, codes, score_inputs
-from lifecycle.clv.pareto_nbd import _log_odds_dead
+from lifecycle.clv.pareto_nbd import pareto_nbd_log_odds_dead
 
 if TYPE_CHECKING:
     from lifecycle.clv.models import PurchaseModel
@@ -163,7 +163,7 @@ def pareto_alive_log_pmf(fit: Any, n: FloatArray, t: FloatArray, x: FloatArray, 
     none = (n == 0) & (t > 0)
     if none.any():
         # s ∫ ... = e^D (A/(A+t))^R (B/(B+t))^s, D the log-odds of dropping out in (T, T+t].
-        d, _ = _log_odds_dead(fit.r, fit.alpha, fit.s, fit.beta, x[none], T[none], T[none] + t[none])
+        d = pareto_nbd_log_odds_dead(fit, x[none], T[none], T[none] + t[none])
         out[none] = out[none] + np.logaddexp(0.0, d)
     some = (n >= 1) & (t > 0)
     if some.any():

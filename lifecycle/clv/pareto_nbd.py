@@ -611,15 +611,21 @@ def pareto_nbd_standard_errors(
     return standard_errors_from_covariance(np.log([fit.r, fit.alpha, fit.s, fit.beta]), cov, PARAM_NAMES)
 
 
+def pareto_nbd_log_odds_dead(fit: ParetoNbdFit, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> FloatArray:
+    """``D``, the log-odds of having dropped out in ``(t_x, T]`` (−inf where ``t_x = T``), per
+    customer, computed once per distinct (x, t_x, T): customers share patterns (whole days)."""
+    xx, tt, TT = score_inputs(x, t_x, T)
+    parts, inv = _distinct_with_parts(xx.reshape(-1), tt.reshape(-1), TT.reshape(-1))
+    with np.errstate(all="ignore"):
+        d, _ = _log_odds_dead(fit.r, fit.alpha, fit.s, fit.beta, parts)
+    return np.asarray(d[inv], dtype=np.float64).reshape(xx.shape)
+
+
 def pareto_nbd_p_alive(fit: ParetoNbdFit, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> FloatArray:
     """P(alive at T | x, t_x, T) = 1 / (1 + e^D) (FHL 2005 note, equation 18), one-time buyers included."""
     xx, tt, TT = score_inputs(x, t_x, T)
     check_score_rft(xx, tt, TT)
-    # Once per distinct (x, t_x, T): customers share patterns (whole days).
-    parts, inv = _distinct_with_parts(xx.reshape(-1), tt.reshape(-1), TT.reshape(-1))
-    with np.errstate(all="ignore"):
-        d, _ = _log_odds_dead(fit.r, fit.alpha, fit.s, fit.beta, parts)
-    return np.asarray(special.expit(-d)[inv], dtype=np.float64).reshape(xx.shape)
+    return np.asarray(special.expit(-pareto_nbd_log_odds_dead(fit, xx, tt, TT)), dtype=np.float64)
 
 
 def _lifetime_integral(s: float, log_ratio: FloatArray) -> FloatArray:

@@ -15,7 +15,7 @@ from lifecycle.clv import counts
 from lifecycle.clv.bgnbd import BgNbdFit
 from lifecycle.clv.mbgnbd import MbgNbdFit
 from lifecycle.clv.models import PURCHASE_MODELS
-from lifecycle.clv.pareto_nbd import ParetoNbdFit, _log_odds_dead
+from lifecycle.clv.pareto_nbd import ParetoNbdFit, pareto_nbd_log_odds_dead
 
 mp = pytest.importorskip("mpmath")
 
@@ -153,7 +153,7 @@ def test_pareto_quadrature_at_zero_is_the_dropout_integral() -> None:
     x, T, t = np.array([0.0, 3.0, 40.0]), np.array([0.0, 100.0, 300.0]), np.array([90.0, 365.0, 30.0])
     R, A, B = fit.r + x, fit.alpha + T, fit.beta + T
     quad = counts._log_tau_integral(np.zeros(3), R, A, B, fit.s, t)
-    d, _ = _log_odds_dead(fit.r, fit.alpha, fit.s, fit.beta, x, T, T + t)
+    d = pareto_nbd_log_odds_dead(fit, x, T, T + t)
     closed = d - np.log(fit.s) - R * np.log(A + t) - fit.s * np.log(B + t)
     np.testing.assert_allclose(quad, closed, rtol=0, atol=1e-9)  # logs: 1e-9 relative in the integral
 
