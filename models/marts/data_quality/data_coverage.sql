@@ -184,11 +184,23 @@ spend_facts as (
 
 backtest_facts as (
 
-    select
-        count(*) as backtest_rows,
-        (select count(*) from clv_calibration) as calibration_rows,
-        (select any_value(purchase_model_label) from clv_model_parameters where is_chosen) as chosen_model
+    select count(*) as backtest_rows
     from clv_backtest
+
+),
+
+calibration_facts as (
+
+    select count(*) as calibration_rows
+    from clv_calibration
+
+),
+
+chosen_facts as (
+
+    select any_value(purchase_model_label) as chosen_model
+    from clv_model_parameters
+    where is_chosen
 
 ),
 
@@ -217,8 +229,8 @@ facts as (
         sentiment_facts.reviews,
         spend_facts.marketing_spend,
         backtest_facts.backtest_rows,
-        backtest_facts.calibration_rows,
-        backtest_facts.chosen_model,
+        calibration_facts.calibration_rows,
+        chosen_facts.chosen_model,
         fit_facts.is_clv_fitted,
         fit_facts.clv_fit_reason,
         quarantine_facts.quarantined_rows,
@@ -229,6 +241,8 @@ facts as (
     cross join sentiment_facts
     cross join spend_facts
     cross join backtest_facts
+    cross join calibration_facts
+    cross join chosen_facts
     cross join fit_facts
     cross join quarantine_facts
     cross join as_of
