@@ -51,6 +51,10 @@ ACCEPTED: dict[tuple[str, str], str] = {
         "are never stored (doc block identity_erasure)",
     ("root_model", "metricflow_time_spine"):
         "MetricFlow's calendar of days: generated, it reads nothing",
+    ("rejoining_of_upstream_concepts", "int_customer_snapshots_staged"):
+        "int_customer_snapshot_patterns_scored runs the chosen purchase model once per distinct "
+        "(frequency, recency, tenure) of the summarised snapshots, far fewer rows than the "
+        "snapshots; the staged model joins that p_alive back onto every snapshot",
     ("rejoining_of_upstream_concepts", "customer_segments"):
         "int_customers_rfm_scored is the RFM scoring rule on its own, so its dbt unit tests "
         "(quintile boundaries, ties) test the rule and nothing else",

@@ -77,6 +77,7 @@ def test_analyses_compile_and_return_their_documented_columns(build: Build, tmp_
                 assert {(r[0], r[1]) for r in rows} == {
                     ("bgnbd", "r"), ("bgnbd", "alpha"), ("bgnbd", "a"), ("bgnbd", "b"),
                     ("bgnbd", "log_likelihood"), ("gamma_gamma", "p"), ("gamma_gamma", "q"), ("gamma_gamma", "gamma"),
+                    ("pareto_nbd", "r"), ("pareto_nbd", "alpha"), ("pareto_nbd", "s"), ("pareto_nbd", "beta"),
                 }
                 assert all(r[3] is not None for r in rows)
             if name == "segment_by_stage":
