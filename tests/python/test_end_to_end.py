@@ -252,7 +252,9 @@ def test_stages_match_a_python_recomputation_of_the_rules(con: duckdb.DuckDBPyCo
                              ("at_risk_threshold_days", at_risk)):
         np.testing.assert_allclose(buyers[column], expected, atol=0.05 + 1e-9, err_msg=column)
     flags = pd.DataFrame({
-        "is_churned": days["days_since_last_purchase"] > churn,
+        # Silent beyond the churn threshold, unless the model still finds them more likely alive.
+        "is_churned": (days["days_since_last_purchase"] > churn)
+        & ~(buyers["p_alive"].fillna(0.0) >= v["churned_max_p_alive"]),
         "is_at_risk": (days["days_since_last_purchase"] > at_risk)
         | (buyers["p_alive"].fillna(1.0) < v["at_risk_p_alive"]),
         "is_reactivated": buyers["reactivation_gap_days"].fillna(0) > churn,
