@@ -47,6 +47,15 @@ def render(db: Serving) -> None:
             view.table(pd.DataFrame({"field": other.index, "value": [str(v) for v in other]}))
 
 
+def _with_model_labels(db: Serving, mart: str, order: str) -> pd.DataFrame:
+    """A per-model CLV mart with each row's model label (BG/NBD, ...) from clv_model_parameters."""
+    return db.frame(
+        f"select rows.*, parameters.purchase_model_label from marts.{mart} as rows "
+        "left join marts.clv_model_parameters as parameters using (purchase_model) "
+        f"order by {', '.join('rows.' + c.strip() for c in order.split(','))}"
+    )
+
+
 def _chosen_row(params: pd.DataFrame) -> pd.Series:
     chosen = params[params["is_chosen"].astype(bool)]
     return (chosen if not chosen.empty else params).iloc[0]
@@ -134,11 +143,7 @@ def _tiers(db: Serving, fitted: bool) -> None:
 
 def _backtest(db: Serving) -> None:
     st.subheader("Backtest: predicted vs actual repeat purchases in the holdout")
-    every = db.frame(
-        "select backtest.*, parameters.purchase_model_label from marts.clv_backtest as backtest "
-        "left join marts.clv_model_parameters as parameters using (purchase_model) "
-        "order by backtest.purchase_model, backtest.breakdown, backtest.bucket_order"
-    )
+    every = _with_model_labels(db, "clv_backtest", "purchase_model, breakdown, bucket_order")
     if not view.readable(db, "clv_backtest", every):
         return
     chosen = every[every["is_chosen_model"].astype(bool)]
@@ -222,11 +227,7 @@ def _backtest(db: Serving) -> None:
 
 def _calibration(db: Serving) -> None:
     st.subheader("Calibration: predicted probability of buying vs the share who bought")
-    df = db.frame(
-        "select calibration.*, parameters.purchase_model_label from marts.clv_calibration as calibration "
-        "left join marts.clv_model_parameters as parameters using (purchase_model) "
-        "order by calibration.purchase_model, calibration.probability_decile"
-    )
+    df = _with_model_labels(db, "clv_calibration", "purchase_model, probability_decile")
     if not view.readable(db, "clv_calibration", df):
         return
     if df.empty:
