@@ -50,9 +50,9 @@ def render(db: Serving) -> None:
 def _with_model_labels(db: Serving, mart: str, order: str) -> pd.DataFrame:
     """A per-model CLV mart with each row's model label (BG/NBD, ...) from clv_model_parameters."""
     return db.frame(
-        f"select rows.*, parameters.purchase_model_label from marts.{mart} as rows "
+        f"select per_model.*, parameters.purchase_model_label from marts.{mart} as per_model "
         "left join marts.clv_model_parameters as parameters using (purchase_model) "
-        f"order by {', '.join('rows.' + c.strip() for c in order.split(','))}"
+        f"order by {', '.join('per_model.' + c.strip() for c in order.split(','))}"
     )
 
 
