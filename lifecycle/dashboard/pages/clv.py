@@ -9,6 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from lifecycle.clv.models import PURCHASE_MODELS
 from lifecycle.dashboard import view
 from lifecycle.dashboard.data import Serving
 from lifecycle.reference import seed_values
@@ -21,10 +22,16 @@ GUIDE = (
     "the model with the best holdout score. The calibration chart shows whether a predicted probability of "
     "buying means what it says (points on the diagonal)."
 )
-SERIES = alt.Scale(
-    domain=["actual", "BG/NBD", "MBG/NBD", "Pareto/NBD", "predicted"],
-    range=["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#ff7f0e"],
+SERIES = alt.Scale(domain=["actual", "predicted"], range=["#1f77b4", "#ff7f0e"])
+MODEL_COLOURS = dict(
+    zip(
+        ["actual", *(m.label for m in PURCHASE_MODELS.values())],
+        ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd"],
+        strict=True,
+    )
 )
+CURVES = alt.Scale(domain=list(MODEL_COLOURS), range=list(MODEL_COLOURS.values()))
+MODELS = alt.Scale(domain=list(MODEL_COLOURS)[1:], range=list(MODEL_COLOURS.values())[1:])
 FREQUENCY_CAP = 10  # repeat purchase days shown as 10+ beyond this on the p_alive grid
 MONTHS_CAP = 24  # months since the last purchase shown as 24+ beyond this
 PURCHASE_PARAMETERS = ("r", "alpha", "a", "b", "s", "beta")
@@ -186,7 +193,7 @@ def _backtest(db: Serving) -> None:
             .encode(
                 x=alt.X("week:Q", title="holdout week"),
                 y=alt.Y("repeat purchases:Q", title="cumulative repeat purchases"),
-                color=alt.Color("series:N", title=None, scale=SERIES),
+                color=alt.Color("series:N", title=None, scale=CURVES),
                 strokeDash=alt.StrokeDash("series:N", legend=None),
                 tooltip=["week", "series", "repeat purchases"],
             )
@@ -239,7 +246,7 @@ def _calibration(db: Serving) -> None:
         .encode(
             x=alt.X("mean_predicted_probability:Q", title="predicted probability of a purchase in the holdout"),
             y=alt.Y("observed_share_bought:Q", title="share who bought"),
-            color=alt.Color("purchase_model_label:N", title=None, scale=SERIES),
+            color=alt.Color("purchase_model_label:N", title=None, scale=MODELS),
             tooltip=[
                 "purchase_model_label",
                 "probability_decile",
