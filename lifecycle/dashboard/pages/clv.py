@@ -54,10 +54,11 @@ def render(db: Serving) -> None:
             view.table(pd.DataFrame({"field": other.index, "value": [str(v) for v in other]}))
 
 
-def _with_model_labels(db: Serving, mart: str, order: str) -> pd.DataFrame:
-    """A per-model CLV mart with each row's model label (BG/NBD, ...) from clv_model_parameters."""
+def _with_model_labels(db: Serving, source: str, order: str) -> pd.DataFrame:
+    """A per-model CLV mart (``source``: ``from marts.<mart> as per_model``) with each row's model
+    label (BG/NBD, ...) from clv_model_parameters."""
     return db.frame(
-        f"select per_model.*, parameters.purchase_model_label from marts.{mart} as per_model "
+        f"select per_model.*, parameters.purchase_model_label {source} "
         "left join marts.clv_model_parameters as parameters using (purchase_model) "
         f"order by {', '.join('per_model.' + c.strip() for c in order.split(','))}"
     )
@@ -150,7 +151,7 @@ def _tiers(db: Serving, fitted: bool) -> None:
 
 def _backtest(db: Serving) -> None:
     st.subheader("Backtest: predicted vs actual repeat purchases in the holdout")
-    every = _with_model_labels(db, "clv_backtest", "purchase_model, breakdown, bucket_order")
+    every = _with_model_labels(db, "from marts.clv_backtest as per_model", "purchase_model, breakdown, bucket_order")
     if not view.readable(db, "clv_backtest", every):
         return
     chosen = every[every["is_chosen_model"].astype(bool)]
@@ -234,7 +235,7 @@ def _backtest(db: Serving) -> None:
 
 def _calibration(db: Serving) -> None:
     st.subheader("Calibration: predicted probability of buying vs the share who bought")
-    df = _with_model_labels(db, "clv_calibration", "purchase_model, probability_decile")
+    df = _with_model_labels(db, "from marts.clv_calibration as per_model", "purchase_model, probability_decile")
     if not view.readable(db, "clv_calibration", df):
         return
     if df.empty:
